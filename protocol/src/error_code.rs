@@ -1,0 +1,1 @@
+//! Kafka error codes (filled in by the error-table change).

@@ -1,0 +1,1 @@
+//! RecordBatch v2: view, validation, builder, CRC32C and compression.
