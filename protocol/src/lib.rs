@@ -9,7 +9,11 @@
 //!
 //! Nothing here touches a socket, a file or a runtime, so every decoder can be fuzzed.
 
+pub mod error_code;
 pub mod limits;
 pub mod wire;
-pub mod error_code;
+#[rustfmt::skip]
+pub mod generated;
 pub mod records;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -11,3 +11,8 @@ pub const ZERO_COPY_RECORDS_MIN_BYTES: usize = 512;
 /// ~1 MiB; a broker may raise it, so allow headroom). A payload that inflates beyond this is
 /// treated as a decompression bomb.
 pub const DECOMPRESSED_BATCH_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// Most elements an array decoder reserves before it has decoded any: the wire count is already
+/// bounded by the frame, but a struct can be far larger in memory than on the wire, so capacity
+/// beyond this grows only with elements actually decoded.
+pub const ARRAY_PREALLOC_ELEMENTS_MAX: usize = 1024;

@@ -192,12 +192,29 @@ impl Reader {
         value.ok_or_else(|| self.error(field, DecodeErrorKind::UnexpectedNull))
     }
 
+    /// Null is an error unless `nullable` (the field is nullable at this version).
+    fn check_null<T>(
+        &self,
+        value: Option<T>,
+        nullable: bool,
+        field: &'static str,
+    ) -> Result<Option<T>, DecodeError> {
+        if value.is_none() && !nullable {
+            return Err(self.error(field, DecodeErrorKind::UnexpectedNull));
+        }
+        Ok(value)
+    }
+
+    /// A string that may be null when `nullable` is true (it may be nullable at some versions
+    /// of a field only).
     pub fn nullable_string(
         &mut self,
         field: &'static str,
         compact: bool,
+        nullable: bool,
     ) -> Result<Option<String>, DecodeError> {
-        let Some(len) = self.length(field, compact, true)? else {
+        let len = self.length(field, compact, true)?;
+        let Some(len) = self.check_null(len, nullable, field)? else {
             return Ok(None);
         };
         let raw = self.take(len, field)?;
@@ -208,7 +225,7 @@ impl Reader {
     }
 
     pub fn string(&mut self, field: &'static str, compact: bool) -> Result<String, DecodeError> {
-        let value = self.nullable_string(field, compact)?;
+        let value = self.nullable_string(field, compact, false)?;
         self.require_non_null(value, field)
     }
 
@@ -216,15 +233,17 @@ impl Reader {
         &mut self,
         field: &'static str,
         compact: bool,
+        nullable: bool,
     ) -> Result<Option<Bytes>, DecodeError> {
-        match self.length(field, compact, false)? {
+        let len = self.length(field, compact, false)?;
+        match self.check_null(len, nullable, field)? {
             None => Ok(None),
             Some(len) => self.take_bytes(len, field).map(Some),
         }
     }
 
     pub fn bytes(&mut self, field: &'static str, compact: bool) -> Result<Bytes, DecodeError> {
-        let value = self.nullable_bytes(field, compact)?;
+        let value = self.nullable_bytes(field, compact, false)?;
         self.require_non_null(value, field)
     }
 
@@ -233,8 +252,9 @@ impl Reader {
         &mut self,
         field: &'static str,
         compact: bool,
+        nullable: bool,
     ) -> Result<Option<Bytes>, DecodeError> {
-        self.nullable_bytes(field, compact)
+        self.nullable_bytes(field, compact, nullable)
     }
 
     /// Element count of an array, or `None` for a null array. `min_element_bytes` is the least
@@ -244,9 +264,11 @@ impl Reader {
         &mut self,
         field: &'static str,
         compact: bool,
+        nullable: bool,
         min_element_bytes: usize,
     ) -> Result<Option<usize>, DecodeError> {
-        let Some(count) = self.length(field, compact, false)? else {
+        let count = self.length(field, compact, false)?;
+        let Some(count) = self.check_null(count, nullable, field)? else {
             return Ok(None);
         };
         let needed = count.saturating_mul(min_element_bytes.max(1));
@@ -268,7 +290,7 @@ impl Reader {
         compact: bool,
         min_element_bytes: usize,
     ) -> Result<usize, DecodeError> {
-        let value = self.nullable_array_len(field, compact, min_element_bytes)?;
+        let value = self.nullable_array_len(field, compact, false, min_element_bytes)?;
         self.require_non_null(value, field)
     }
 

@@ -163,12 +163,27 @@ impl Writer {
         }
     }
 
+    /// Null is written only where the field is nullable at this version.
+    fn check_null<T>(
+        &self,
+        value: &Option<T>,
+        nullable: bool,
+        field: &'static str,
+    ) -> Result<(), EncodeError> {
+        if value.is_none() && !nullable {
+            return Err(self.error(field, EncodeErrorKind::NullNotAllowed));
+        }
+        Ok(())
+    }
+
     pub fn nullable_string(
         &mut self,
         value: Option<&str>,
         compact: bool,
+        nullable: bool,
         field: &'static str,
     ) -> Result<(), EncodeError> {
+        self.check_null(&value, nullable, field)?;
         self.length(value.map(str::len), compact, true, field)?;
         if let Some(text) = value {
             self.put_slice(text.as_bytes());
@@ -176,16 +191,23 @@ impl Writer {
         Ok(())
     }
 
-    pub fn string(&mut self, value: &str, compact: bool, field: &'static str) -> Result<(), EncodeError> {
-        self.nullable_string(Some(value), compact, field)
+    pub fn string(
+        &mut self,
+        value: &str,
+        compact: bool,
+        field: &'static str,
+    ) -> Result<(), EncodeError> {
+        self.nullable_string(Some(value), compact, false, field)
     }
 
     pub fn nullable_bytes(
         &mut self,
         value: Option<&Bytes>,
         compact: bool,
+        nullable: bool,
         field: &'static str,
     ) -> Result<(), EncodeError> {
+        self.check_null(&value, nullable, field)?;
         self.length(value.map(Bytes::len), compact, false, field)?;
         if let Some(bytes) = value {
             self.put_slice(bytes);
@@ -193,8 +215,13 @@ impl Writer {
         Ok(())
     }
 
-    pub fn bytes(&mut self, value: &Bytes, compact: bool, field: &'static str) -> Result<(), EncodeError> {
-        self.nullable_bytes(Some(value), compact, field)
+    pub fn bytes(
+        &mut self,
+        value: &Bytes,
+        compact: bool,
+        field: &'static str,
+    ) -> Result<(), EncodeError> {
+        self.nullable_bytes(Some(value), compact, false, field)
     }
 
     /// Record data: large payloads become their own chunk instead of being copied.
@@ -202,8 +229,10 @@ impl Writer {
         &mut self,
         value: Option<&Bytes>,
         compact: bool,
+        nullable: bool,
         field: &'static str,
     ) -> Result<(), EncodeError> {
+        self.check_null(&value, nullable, field)?;
         self.length(value.map(Bytes::len), compact, false, field)?;
         if let Some(records) = value {
             if records.len() >= ZERO_COPY_RECORDS_MIN_BYTES {
@@ -225,7 +254,12 @@ impl Writer {
         self.chunks.push(Chunk::Shared(bytes));
     }
 
-    pub fn array_len(&mut self, len: usize, compact: bool, field: &'static str) -> Result<(), EncodeError> {
+    pub fn array_len(
+        &mut self,
+        len: usize,
+        compact: bool,
+        field: &'static str,
+    ) -> Result<(), EncodeError> {
         self.length(Some(len), compact, false, field)
     }
 
@@ -233,8 +267,10 @@ impl Writer {
         &mut self,
         len: Option<usize>,
         compact: bool,
+        nullable: bool,
         field: &'static str,
     ) -> Result<(), EncodeError> {
+        self.check_null(&len, nullable, field)?;
         self.length(len, compact, false, field)
     }
 
@@ -283,5 +319,27 @@ impl Writer {
             out.put_slice(&chunk);
         }
         out.freeze()
+    }
+}
+
+impl Writer {
+    /// Writes the unknown tagged fields (sorted by tag, as decoded) whose tag is below `below`,
+    /// starting at `*next`; generated code calls it before each known tagged field so that all
+    /// tags go out in ascending order, as the protocol requires.
+    pub fn raw_tagged_fields(
+        &mut self,
+        fields: &[super::RawTaggedField],
+        below: u64,
+        next: &mut usize,
+    ) {
+        while let Some(field) = fields.get(*next) {
+            if u64::from(field.tag) >= below {
+                break;
+            }
+            self.uvarint(field.tag);
+            self.uvarint(field.data.len() as u32);
+            self.put_slice(&field.data);
+            *next += 1;
+        }
     }
 }
