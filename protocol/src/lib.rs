@@ -10,10 +10,12 @@
 //! Nothing here touches a socket, a file or a runtime, so every decoder can be fuzzed.
 
 pub mod error_code;
+pub mod frame;
 pub mod limits;
 pub mod wire;
 #[rustfmt::skip]
 pub mod generated;
+pub mod header;
 pub mod records;
 #[cfg(feature = "testing")]
 pub mod testing;
