@@ -11,6 +11,7 @@
 //!   of the batch, or of the single buffer a compressed batch is decompressed into.
 //! - [`set_base_offset`] and [`set_partition_leader_epoch`] patch a batch in place on append;
 //!   the CRC does not cover them, so the bytes a client sent are the bytes a fetch returns.
+//! - [`BatchBuilder`] writes batches (clients, tests, transaction markers).
 //! - [`compression`] holds the codecs, with decompression capped against bombs; [`crc`] the
 //!   SIMD CRC32C.
 //!
@@ -20,6 +21,7 @@
 
 pub mod batch;
 pub mod batches;
+pub mod builder;
 pub mod compression;
 pub mod control;
 pub mod crc;
@@ -30,6 +32,7 @@ pub mod varint;
 
 pub use batch::{BatchError, RecordBatch, TimestampType, MAGIC_V2};
 pub use batches::{set_base_offset, set_log_append_time, set_partition_leader_epoch, Batches};
+pub use builder::{BatchBuilder, BuildError, NewRecord, ProducerFields};
 pub use compression::{compress, decompress, Compression, CompressionError};
 pub use control::{ControlError, ControlKey, ControlMarker, ControlType, EndTxnMarker};
 pub use crc::{crc32c, Crc32c};
