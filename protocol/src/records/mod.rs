@@ -26,6 +26,7 @@ pub mod compression;
 pub mod control;
 pub mod crc;
 pub mod layout;
+mod parse;
 pub mod record;
 mod snappy;
 pub mod varint;
