@@ -6,8 +6,9 @@ use pinlog_protocol::limits::DECOMPRESSED_BATCH_BYTES_MAX;
 use pinlog_protocol::records::varint::encode_varint;
 use pinlog_protocol::records::{
     crc32c, set_base_offset, set_log_append_time, set_partition_leader_epoch, BatchBuilder,
-    BatchError, Batches, Compression, CompressionError, ControlMarker, EndTxnMarker, Header,
-    NewRecord, ProducerFields, Record, RecordBatch, RecordErrorKind, RecordField, TimestampType,
+    BatchError, Batches, BuildError, Compression, CompressionError, ControlMarker, EndTxnMarker,
+    Header, NewRecord, ProducerFields, Record, RecordBatch, RecordErrorKind, RecordField,
+    TimestampType,
 };
 
 const CAP: usize = DECOMPRESSED_BATCH_BYTES_MAX;
@@ -530,4 +531,32 @@ fn compressed_record_errors_count_from_the_decompressed_records() {
             other => panic!("{codec:?}: {other:?}"),
         }
     }
+}
+
+#[test]
+fn builder_refuses_what_is_not_a_batch() {
+    assert_eq!(BatchBuilder::new().build(), Err(BuildError::Empty));
+    let marker = ControlMarker {
+        commit: false,
+        marker: EndTxnMarker {
+            version: 0,
+            coordinator_epoch: 1,
+        },
+    };
+    let two = BatchBuilder::new()
+        .end_txn_marker(marker, 1)
+        .record(NewRecord::default())
+        .build();
+    assert_eq!(two, Err(BuildError::ControlRecordCount(2)));
+    let far = BatchBuilder::new()
+        .record(NewRecord {
+            timestamp: i64::MIN,
+            ..NewRecord::default()
+        })
+        .record(NewRecord {
+            timestamp: i64::MAX,
+            ..NewRecord::default()
+        })
+        .build();
+    assert!(matches!(far, Err(BuildError::TimestampDelta { .. })));
 }

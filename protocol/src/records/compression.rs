@@ -5,11 +5,13 @@
 //! |--------|----|----------------------------------------------------------------------|
 //! | none   | 0  | records as they are                                                  |
 //! | gzip   | 1  | a gzip stream (RFC 1952); several members are accepted, as Java does |
-//! | snappy | 2  | xerial framing (what the Java client writes) or raw snappy (see [`snappy`](super::snappy)) |
-//! | lz4    | 3  | one or more LZ4 frames (the frame format, not raw blocks); a frame   |
-//! |        |    | cut between two blocks reads as a prefix (lz4_flex does not insist   |
-//! |        |    | on the EndMark), which the batch's record count then refuses         |
+//! | snappy | 2  | xerial framing (the Java client) or raw snappy (librdkafka)          |
+//! | lz4    | 3  | one or more LZ4 frames (the frame format, not raw blocks)            |
 //! | zstd   | 4  | one or more zstd frames                                              |
+//!
+//! The snappy framing is described in the private `snappy` module. lz4_flex does not insist on
+//! a frame's EndMark, so a frame cut between two blocks reads as a prefix of the content; the
+//! batch's record count then refuses it.
 //!
 //! Decompression is the one place where a few bytes of input can ask for gigabytes of memory,
 //! so it is capped: every decoder streams into a buffer that grows with the output actually
@@ -219,5 +221,36 @@ fn read_capped(
         }
         capacity = capacity.saturating_mul(2).min(output_bytes_max);
         out.reserve_exact(capacity - out.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zstd_window_follows_the_cap_within_bounds() {
+        assert_eq!(zstd_window_log_max(0), ZSTD_WINDOW_LOG_MIN);
+        assert_eq!(zstd_window_log_max(1 << 20), ZSTD_WINDOW_LOG_MIN);
+        assert_eq!(zstd_window_log_max((32 << 20) + 1), 26);
+        assert_eq!(zstd_window_log_max(64 << 20), 26);
+        assert_eq!(zstd_window_log_max(usize::MAX), ZSTD_WINDOW_LOG_MAX);
+    }
+
+    #[test]
+    fn capped_reads_stop_at_the_cap() {
+        let data = vec![5u8; 10_000];
+        for cap in [0, 1, 4095, 4096, 4097, 9_999] {
+            let result = read_capped(Compression::None, &data[..], 1, cap);
+            assert!(
+                matches!(result, Err(CompressionError::OutputTooLarge { .. })),
+                "{cap}"
+            );
+        }
+        for cap in [10_000, 10_001, 1 << 20] {
+            let out = read_capped(Compression::None, &data[..], 1, cap).unwrap();
+            assert_eq!(out, data);
+            assert!(out.capacity() <= cap, "{cap}: capacity {}", out.capacity());
+        }
     }
 }
