@@ -242,10 +242,12 @@ impl RecordBatch {
 
     /// Checks the header and the CRC. See the module docs for what each validation covers.
     ///
-    /// lastOffsetDelta follows Kafka's `DefaultRecordBatch`, which accepts any batch whose
-    /// offsets can hold its records: a compacted batch keeps its lastOffsetDelta while records
-    /// are removed, down to none. So it must be >= recordsCount - 1 and never negative; the
-    /// exact `== recordsCount - 1` of client batches is [`validate_produce`](Self::validate_produce).
+    /// Kafka's `DefaultRecordBatch` does not compare lastOffsetDelta with recordsCount at all;
+    /// its `LogValidator` demands `lastOffsetDelta == recordsCount - 1` of client batches only
+    /// (that is [`validate_produce`](Self::validate_produce)), because the log cleaner removes
+    /// records and keeps lastOffsetDelta, down to batches with no records. pinlog requires here
+    /// what any batch must satisfy for its records' strictly increasing deltas to fit in
+    /// `0..=lastOffsetDelta`: lastOffsetDelta >= 0 and >= recordsCount - 1.
     pub fn validate_header(&self) -> Result<(), BatchError> {
         let actual = self.bytes.len() - layout::LOG_OVERHEAD_BYTES;
         let batch_length = self.batch_length();
