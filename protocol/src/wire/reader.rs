@@ -5,6 +5,10 @@
 //! bytes could hold *before* anything is allocated: a 12-byte request cannot ask for 200 GB.
 //! Byte-like fields (`bytes`, `records`, unknown tagged fields) are `Bytes` slices of the frame,
 //! never copies.
+//!
+//! The reads on the records path (`uvarint`, `length`, `nullable_bytes`, `records`) are
+//! `#[inline(always)]`: left out of line, each returns a 64-byte `Result` through the stack, and
+//! that was ~30% of decoding a 100-partition ProduceRequest (bench `codec`).
 
 use bytes::Bytes;
 
@@ -147,6 +151,7 @@ impl Reader {
     }
 
     /// Kafka's unsigned varint (at most 5 bytes for 32 bits).
+    #[inline(always)]
     pub fn uvarint(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         let mut value: u32 = 0;
         for i in 0..5 {
@@ -164,6 +169,7 @@ impl Reader {
 
     /// Length of a string, bytes or array field: `Some(len)` or `None` for null. Compact forms
     /// store length + 1 as an unsigned varint; classic forms a signed int (16 bits for strings).
+    #[inline(always)]
     fn length(
         &mut self,
         field: &'static str,
@@ -229,6 +235,7 @@ impl Reader {
         self.require_non_null(value, field)
     }
 
+    #[inline(always)]
     pub fn nullable_bytes(
         &mut self,
         field: &'static str,
@@ -248,6 +255,7 @@ impl Reader {
     }
 
     /// Record data is carried as a zero-copy slice of the frame, exactly like `bytes`.
+    #[inline(always)]
     pub fn records(
         &mut self,
         field: &'static str,
