@@ -9,6 +9,7 @@
 //! - encode: ours emits records as their own chunks (`into_chunks`, what the broker writes with
 //!   a vectored write) or copies them into one buffer (`into_bytes`); kafka-protocol always copies
 //!   into a `BytesMut`, grown as it goes or sized first with `compute_size`.
+//! - Each group has a raw baseline, the floor of any codec doing the same job.
 //!
 //! `cargo bench -p pinlog-bench --bench codec`
 
@@ -56,6 +57,7 @@ fn produce_request_decode(c: &mut Criterion) {
         .encode_to_bytes(PRODUCE_VERSION)
         .expect("a valid v9 request");
     check_same_request(&frame);
+    let record_ranges = record_ranges(&frame);
 
     let mut group = c.benchmark_group("produce_request_v9_decode");
     group.throughput(Throughput::Bytes(frame.len() as u64));
@@ -66,6 +68,18 @@ fn produce_request_decode(c: &mut Criterion) {
         b.iter(|| {
             let mut input = black_box(frame.clone());
             kp::ProduceRequest::decode(&mut input, PRODUCE_VERSION)
+        })
+    });
+    // The floor of any decoder that hands out each partition's records as a `Bytes`: slicing
+    // them out of the frame (an atomic increment each, and a decrement on drop).
+    group.bench_function("baseline/slice-records", |b| {
+        b.iter(|| {
+            let frame = black_box(frame.clone());
+            let mut out = Vec::with_capacity(PARTITIONS);
+            for range in &record_ranges {
+                out.push(frame.slice(range.clone()));
+            }
+            out
         })
     });
     group.finish();
@@ -139,6 +153,14 @@ fn fetch_response_encode(c: &mut Criterion) {
             out
         })
     });
+    // The floor of any encoder that returns one contiguous buffer: copying the frame.
+    group.bench_function("baseline/memcpy", |b| {
+        b.iter(|| {
+            let mut out = BytesMut::with_capacity(frame.len());
+            out.extend_from_slice(black_box(&frame));
+            out
+        })
+    });
     group.finish();
 }
 
@@ -151,6 +173,20 @@ fn partition_records() -> Vec<Bytes> {
         .into();
     (0..PARTITIONS)
         .map(|p| all.slice(p * RECORDS_BYTES_PER_PARTITION..(p + 1) * RECORDS_BYTES_PER_PARTITION))
+        .collect()
+}
+
+/// Where each partition's records sit in the frame, as our decoder finds them.
+fn record_ranges(frame: &Bytes) -> Vec<std::ops::Range<usize>> {
+    let request = ProduceRequest::decode_from(frame.clone(), PRODUCE_VERSION).expect("ours reads");
+    request.topic_data[0]
+        .partition_data
+        .iter()
+        .map(|p| {
+            let records = p.records.as_ref().expect("records");
+            let start = records.as_ptr() as usize - frame.as_ptr() as usize;
+            start..start + records.len()
+        })
         .collect()
 }
 
