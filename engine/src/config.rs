@@ -1,0 +1,52 @@
+//! Per-log configuration: Kafka's topic-level settings that the storage engine honours.
+
+/// How segment files are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IoMode {
+    /// O_DIRECT through io_uring; a filesystem without it (tmpfs) is an error at open.
+    #[default]
+    Direct,
+    /// O_DIRECT where the filesystem supports it and buffered I/O through the page cache where
+    /// it does not (tmpfs). For development and tests; fdatasync still orders durability.
+    AllowBuffered,
+}
+
+/// Kafka's per-topic log settings, with Kafka's names in the docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// `segment.bytes`: roll the active segment when it would grow beyond this.
+    pub segment_bytes: u64,
+    /// `segment.ms`: roll the active segment when its first batch is older than this.
+    pub segment_ms: Option<u64>,
+    /// `retention.bytes`: delete the oldest closed segments while the log is larger.
+    pub retention_bytes: Option<u64>,
+    /// `retention.ms`: delete closed segments whose newest record is older than this.
+    pub retention_ms: Option<u64>,
+    /// `flush.messages`: fdatasync after this many records even without a Durable append.
+    pub flush_messages: Option<u64>,
+    /// `flush.ms`: fdatasync data that has waited this long even without a Durable append.
+    pub flush_ms: Option<u64>,
+    /// `index.interval.bytes`: bytes between two sparse index entries.
+    pub index_interval_bytes: u32,
+    /// `max.message.bytes`: the largest batch accepted.
+    pub max_message_bytes: u32,
+    pub io_mode: IoMode,
+}
+
+impl Default for LogConfig {
+    /// Kafka's defaults: 1 GiB segments, 7 days retention, no forced flushes (durability comes
+    /// from acks=all appends, which are always synced).
+    fn default() -> Self {
+        LogConfig {
+            segment_bytes: 1024 * 1024 * 1024,
+            segment_ms: Some(7 * 24 * 3600 * 1000),
+            retention_bytes: None,
+            retention_ms: Some(7 * 24 * 3600 * 1000),
+            flush_messages: None,
+            flush_ms: None,
+            index_interval_bytes: 4096,
+            max_message_bytes: 1024 * 1024 + 12,
+            io_mode: IoMode::Direct,
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The data directory: an exclusive lock, the O_DIRECT filesystem check, directory syncs.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::config::IoMode;
+use crate::error::{from_glommio, EngineError};
+
+const LOCK_FILE: &str = ".lock";
+
+/// Holds the data directory's lock (flock on `<dir>/.lock`) for as long as it lives; the file
+/// records the holder's pid for the error another process gets.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl DataDirLock {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Creates the directory if needed and takes its lock; a second process gets
+/// [`EngineError::DirectoryLocked`].
+pub fn lock(dir: &Path) -> Result<DataDirLock, EngineError> {
+    std::fs::create_dir_all(dir).map_err(|e| EngineError::io("create directory", dir, e))?;
+    let lock_path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|e| EngineError::io("open", &lock_path, e))?;
+    // SAFETY: flock on a file descriptor we own; no memory is involved.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let error = std::io::Error::last_os_error();
+        if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            return Err(EngineError::DirectoryLocked {
+                path: dir.to_path_buf(),
+                holder: text.trim().parse().ok(),
+            });
+        }
+        return Err(EngineError::io("flock", &lock_path, error));
+    }
+    let pid = std::process::id().to_string();
+    file.set_len(0)
+        .and_then(|_| file.rewind())
+        .and_then(|_| file.write_all(pid.as_bytes()))
+        .map_err(|e| EngineError::io("write", &lock_path, e))?;
+    Ok(DataDirLock {
+        _file: file,
+        path: dir.to_path_buf(),
+    })
+}
+
+/// Refuses a directory whose filesystem cannot do O_DIRECT, unless buffered I/O is allowed.
+/// glommio would silently fall back to buffered I/O on tmpfs; we want the operator to know.
+pub fn check_direct_io(dir: &Path, mode: IoMode) -> Result<(), EngineError> {
+    if mode == IoMode::AllowBuffered {
+        return Ok(());
+    }
+    if let Some(filesystem) = memory_filesystem(dir)? {
+        return Err(EngineError::DirectIoUnsupported {
+            path: dir.to_path_buf(),
+            filesystem,
+        });
+    }
+    // Other filesystems may refuse O_DIRECT too (EINVAL at open): probe once.
+    let probe = dir.join(".direct-io-probe");
+    let result = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(&probe);
+    let _ = std::fs::remove_file(&probe);
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Err(EngineError::DirectIoUnsupported {
+            path: dir.to_path_buf(),
+            filesystem: "a filesystem",
+        }),
+        Err(e) => Err(EngineError::io("probe O_DIRECT", &probe, e)),
+    }
+}
+
+fn memory_filesystem(dir: &Path) -> Result<Option<&'static str>, EngineError> {
+    let c_path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).map_err(|_| {
+        EngineError::io(
+            "statfs",
+            dir,
+            std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        )
+    })?;
+    let mut stat: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c_path is a valid NUL-terminated string and stat a valid out-pointer.
+    if unsafe { libc::statfs(c_path.as_ptr(), &mut stat) } != 0 {
+        return Err(EngineError::io(
+            "statfs",
+            dir,
+            std::io::Error::last_os_error(),
+        ));
+    }
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    Ok(match stat.f_type as i64 {
+        t if t == libc::TMPFS_MAGIC => Some("tmpfs"),
+        RAMFS_MAGIC => Some("ramfs"),
+        _ => None,
+    })
+}
+
+/// Makes a directory's entries (new or removed segment files) durable.
+pub async fn sync_dir(dir: &Path) -> Result<(), EngineError> {
+    let directory = glommio::io::Directory::open(dir)
+        .await
+        .map_err(|e| from_glommio("open", dir, e))?;
+    directory
+        .sync()
+        .await
+        .map_err(|e| from_glommio("fsync", dir, e))?;
+    directory
+        .close()
+        .await
+        .map_err(|e| from_glommio("close", dir, e))
+}
+
+/// Works around glommio 0.9's iopoll probe. glommio decides, per thread and block device,
+/// whether DMA reads may use io_uring's poll ring by reading the first DMA file it opens on
+/// that device. A new, empty segment file answers that read without reaching the device, so
+/// glommio concludes iopoll works, and every later read fails with EOPNOTSUPP on devices
+/// without poll queues (virtio, most cloud disks). Opening a file that holds real data first
+/// makes the probe reach the device and learn the truth. Call once per shard thread before it
+/// opens segments in `dir`.
+pub async fn prime_device_probe(dir: &Path) -> Result<(), EngineError> {
+    let path = dir.join(".device-probe");
+    {
+        let mut file = File::create(&path).map_err(|e| EngineError::io("create", &path, e))?;
+        file.write_all(&[0xa5; 4096])
+            .and_then(|_| file.sync_all())
+            .map_err(|e| EngineError::io("write", &path, e))?;
+    }
+    let probe = glommio::io::DmaFile::open(&path)
+        .await
+        .map_err(|e| from_glommio("open", &path, e))?;
+    probe
+        .close()
+        .await
+        .map_err(|e| from_glommio("close", &path, e))?;
+    std::fs::remove_file(&path).map_err(|e| EngineError::io("remove", &path, e))
+}

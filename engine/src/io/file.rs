@@ -1,0 +1,156 @@
+//! A segment file: glommio's `DmaFile` plus the fault seam.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use bytes::Bytes;
+use glommio::io::{DmaBuffer, DmaFile, OpenOptions};
+
+use super::FaultPlan;
+use crate::error::{from_glommio, EngineError};
+
+/// A buffer aligned for O_DIRECT, allocated by the file's reactor.
+pub struct AlignedBuffer(pub(crate) DmaBuffer);
+
+impl AlignedBuffer {
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    pub fn as_bytes_mut(&mut self) -> &mut [u8] {
+        self.0.as_bytes_mut()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Shrinks the buffer to `len` bytes (a multiple of the page size when written).
+    pub fn truncate(&mut self, len: usize) {
+        self.0.trim_to_size(len);
+    }
+}
+
+/// One segment's data file. Owned by the shard that owns the log; not shared across threads.
+pub struct SegmentFile {
+    file: DmaFile,
+    path: PathBuf,
+    faults: Option<Rc<FaultPlan>>,
+}
+
+impl SegmentFile {
+    /// Opens (and with `create`, creates) a file for reading and writing with O_DIRECT.
+    pub async fn open(
+        path: &Path,
+        create: bool,
+        faults: Option<Rc<FaultPlan>>,
+    ) -> Result<Self, EngineError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .dma_open(path)
+            .await
+            .map_err(|e| from_glommio("open", path, e))?;
+        Ok(SegmentFile {
+            file,
+            path: path.to_path_buf(),
+            faults,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A buffer of `len` bytes aligned for this file. Its contents are unspecified: callers
+    /// write every byte they later write to the file (the appender zeroes its padding).
+    pub fn alloc_buffer(&self, len: usize) -> AlignedBuffer {
+        AlignedBuffer(self.file.alloc_dma_buffer(len))
+    }
+
+    /// Writes the whole buffer at `position` (both page-aligned). A short write is an error:
+    /// the caller treats the region as unwritten.
+    pub async fn write_at(&self, buffer: AlignedBuffer, position: u64) -> Result<(), EngineError> {
+        let len = buffer.len();
+        if let Some(faults) = &self.faults {
+            faults
+                .before_write(len)
+                .map_err(|e| EngineError::io("write", &self.path, e))?;
+        }
+        let written = self
+            .file
+            .write_at(buffer.0, position)
+            .await
+            .map_err(|e| from_glommio("write", &self.path, e))?;
+        if written != len {
+            return Err(EngineError::io(
+                "write",
+                &self.path,
+                std::io::Error::new(
+                    std::io::ErrorKind::WriteZero,
+                    format!("short write: {written} of {len} bytes"),
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads up to `len` bytes at `position` into an owned `Bytes` (one copy out of the DMA
+    /// buffer, whose memory belongs to this shard's reactor). Fewer bytes at end of file.
+    pub async fn read_at(&self, position: u64, len: usize) -> Result<Bytes, EngineError> {
+        let read = self
+            .file
+            .read_at(position, len)
+            .await
+            .map_err(|e| from_glommio("read", &self.path, e))?;
+        Ok(Bytes::copy_from_slice(&read))
+    }
+
+    pub async fn sync(&self) -> Result<(), EngineError> {
+        if let Some(faults) = &self.faults {
+            faults
+                .before_sync()
+                .map_err(|e| EngineError::io("fdatasync", &self.path, e))?;
+        }
+        self.file
+            .fdatasync()
+            .await
+            .map_err(|e| from_glommio("fdatasync", &self.path, e))
+    }
+
+    /// Pre-allocates the file to `size` bytes (zeros beyond the data), so appends within it
+    /// change no file size and fdatasync carries no size update.
+    pub async fn preallocate(&self, size: u64) -> Result<(), EngineError> {
+        self.file
+            .pre_allocate(size, false)
+            .await
+            .map_err(|e| from_glommio("fallocate", &self.path, e))
+    }
+
+    pub async fn truncate(&self, size: u64) -> Result<(), EngineError> {
+        self.file
+            .truncate(size)
+            .await
+            .map_err(|e| from_glommio("truncate", &self.path, e))
+    }
+
+    pub async fn size(&self) -> Result<u64, EngineError> {
+        self.file
+            .file_size()
+            .await
+            .map_err(|e| from_glommio("stat", &self.path, e))
+    }
+
+    pub async fn close(self) -> Result<(), EngineError> {
+        let path = self.path;
+        self.file
+            .close()
+            .await
+            .map_err(|e| from_glommio("close", &path, e))
+    }
+}

@@ -1,0 +1,13 @@
+//! The engine's I/O: the only module that touches glommio.
+//!
+//! [`SegmentFile`] is a DMA file (io_uring, O_DIRECT) with a fault-injection seam: a
+//! [`FaultPlan`] shared with a test makes writes, syncs or free space fail, so the same log
+//! code runs in production and under injected faults. [`data_dir`] holds the data directory's
+//! lock and the filesystem check that refuses tmpfs in [`IoMode::Direct`](crate::IoMode).
+
+pub mod data_dir;
+mod faults;
+mod file;
+
+pub use faults::FaultPlan;
+pub use file::{AlignedBuffer, SegmentFile};

@@ -1,0 +1,72 @@
+//! Every bound of the storage engine, in one place. Units come last in each name.
+
+/// Size of the appender's write-behind buffer: one DMA write carries at most this much.
+pub const APPEND_BUFFER_BYTES: usize = 1024 * 1024;
+
+/// Page size the appender writes in; O_DIRECT offsets and lengths are multiples of it.
+pub const PAGE_BYTES: usize = 4096;
+
+/// Writes of one log that may be in flight at once (only page-disjoint ones overlap).
+pub const WRITES_IN_FLIGHT_MAX: usize = 4;
+
+/// Bytes appended to one log but not yet written to the device; an append beyond this waits
+/// for the flusher (back-pressure instead of unbounded memory).
+pub const UNWRITTEN_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// Segment files grow by pre-allocation (fallocate) in steps of this size, so that appends
+/// rarely change file metadata and fdatasync has none to carry.
+pub const PREALLOCATE_STEP_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Largest read issued to the device for one fetch.
+pub const READ_CHUNK_BYTES_MAX: usize = 8 * 1024 * 1024;
+
+/// Largest record batch the engine accepts, whatever a topic's `max.message.bytes` says.
+pub const BATCH_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// Size of the chunks recovery reads while scanning a segment's tail.
+pub const RECOVERY_READ_BYTES: usize = 1024 * 1024;
+
+const _: () = assert!(APPEND_BUFFER_BYTES.is_multiple_of(PAGE_BYTES));
+const _: () = assert!(RECOVERY_READ_BYTES.is_multiple_of(PAGE_BYTES));
+const _: () = assert!(PREALLOCATE_STEP_BYTES.is_multiple_of(PAGE_BYTES as u64));
+const _: () = assert!(UNWRITTEN_BYTES_MAX >= 2 * APPEND_BUFFER_BYTES);
+
+// Producer state (producer_state.rs).
+
+/// Batches remembered per producer for duplicate detection: Kafka's
+/// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`, matching the at most 5 in-flight requests an
+/// idempotent producer may have per connection.
+pub const PRODUCER_BATCHES_RETAINED_MAX: usize = 5;
+
+/// Producers tracked per partition; beyond it the least recently appended one is forgotten.
+pub const PRODUCER_STATE_PRODUCERS_MAX: usize = 64 * 1024;
+
+/// Kafka's `producer.id.expiration.ms` default (1 day): a producer idle this long is forgotten.
+pub const PRODUCER_ID_EXPIRATION_MS_DEFAULT: i64 = 24 * 60 * 60 * 1000;
+
+// Indexes (index.rs).
+
+/// Kafka's `index.interval.bytes` default: bytes between two sparse index entries.
+pub const INDEX_INTERVAL_BYTES_DEFAULT: u32 = 4096;
+
+/// Largest index file: Kafka's `segment.index.bytes` default (10 MiB); a segment rolls when
+/// either of its indexes is full.
+pub const INDEX_FILE_BYTES_MAX: usize = 10 * 1024 * 1024;
+
+/// Entries of an offset index (8 bytes each) within [`INDEX_FILE_BYTES_MAX`].
+pub const OFFSET_INDEX_ENTRIES_MAX: usize = INDEX_FILE_BYTES_MAX / 8;
+
+/// Entries of a time index (12 bytes each) within [`INDEX_FILE_BYTES_MAX`].
+pub const TIME_INDEX_ENTRIES_MAX: usize = INDEX_FILE_BYTES_MAX / 12;
+
+// Batch cache (cache.rs).
+
+/// Default bound of a shard's batch cache.
+pub const CACHE_BYTES_DEFAULT: usize = 128 * 1024 * 1024;
+
+/// What the batch cache charges per batch on top of its bytes: its entries in the per-log map
+/// and the eviction queue. Keeps many tiny batches from growing the maps beyond the bound.
+pub const CACHE_BATCH_OVERHEAD_BYTES: usize = 128;
+
+const _: () = assert!(TIME_INDEX_ENTRIES_MAX >= 2); // one slot is kept for the final entry
+const _: () = assert!(CACHE_BYTES_DEFAULT >= BATCH_BYTES_MAX + CACHE_BATCH_OVERHEAD_BYTES);

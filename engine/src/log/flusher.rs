@@ -1,0 +1,252 @@
+//! The flusher: one task per log, started when there is something to write and ending when
+//! there is not. It writes sealed buffers in order (up to `WRITES_IN_FLIGHT_MAX` at once when
+//! they share no page), closes rolled segments, and fdatasyncs once for every Durable append
+//! that waits (group commit), or when `flush.messages` / `flush.ms` ask for it.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::future::join_all;
+
+use super::state::{FlushOp, LogInner};
+use crate::error::EngineError;
+use crate::io::SegmentFile;
+use crate::limits::{PREALLOCATE_STEP_BYTES, WRITES_IN_FLIGHT_MAX};
+use crate::segment::appender::PendingWrite;
+use crate::segment::{INDEX_SUFFIX, TIME_INDEX_SUFFIX};
+
+/// Starts the flusher unless it runs already (or the log has failed).
+pub(crate) fn kick(inner: &Rc<LogInner>) {
+    {
+        let mut state = inner.state.borrow_mut();
+        if state.flusher_running || state.failed.is_some() || state.closed {
+            return;
+        }
+        state.flusher_running = true;
+    }
+    let inner = inner.clone();
+    glommio::spawn_local(async move { run(&inner).await }).detach();
+}
+
+enum Work {
+    Writes(Vec<(Rc<SegmentFile>, i64, PendingWrite, u64)>),
+    Close(i64),
+    Sync,
+    Idle,
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+async fn run(inner: &Rc<LogInner>) {
+    loop {
+        let work = next_work(inner);
+        let result = match work {
+            Work::Idle => {
+                let mut state = inner.state.borrow_mut();
+                state.flusher_running = false;
+                let arm = state.failed.is_none()
+                    && state.unsynced_since_ms.is_some()
+                    && !state.flush_timer_armed;
+                if let (true, Some(flush_ms)) = (arm, state.config.flush_ms) {
+                    state.flush_timer_armed = true;
+                    drop(state);
+                    arm_flush_timer(inner, flush_ms);
+                }
+                return;
+            }
+            Work::Writes(writes) => write_all(inner, writes).await,
+            Work::Close(base) => close_segment(inner, base).await,
+            Work::Sync => sync(inner).await,
+        };
+        if let Err(error) = result {
+            inner.state.borrow_mut().fail(error.to_string());
+            inner.state.borrow_mut().flusher_running = false;
+            return;
+        }
+    }
+}
+
+fn next_work(inner: &Rc<LogInner>) -> Work {
+    let mut state = inner.state.borrow_mut();
+    if state.failed.is_some() {
+        return Work::Idle;
+    }
+    state.seal_active();
+    match state.ops.front() {
+        Some(FlushOp::Close { segment_base }) => {
+            let base = *segment_base;
+            state.ops.pop_front();
+            return Work::Close(base);
+        }
+        Some(FlushOp::Write { .. }) => {
+            let mut writes = Vec::new();
+            while writes.len() < WRITES_IN_FLIGHT_MAX {
+                let Some(FlushOp::Write { .. }) = state.ops.front() else {
+                    break;
+                };
+                let Some(FlushOp::Write {
+                    file,
+                    segment_base,
+                    write,
+                    end_total,
+                }) = state.ops.pop_front()
+                else {
+                    break;
+                };
+                // A write that ends inside a page shares that page with the next write, which
+                // must not be in flight at the same time.
+                let last = !write.ends_on_page_boundary();
+                writes.push((file, segment_base, write, end_total));
+                if last {
+                    break;
+                }
+            }
+            return Work::Writes(writes);
+        }
+        None => {}
+    }
+    if sync_due(&state) {
+        return Work::Sync;
+    }
+    Work::Idle
+}
+
+fn sync_due(state: &super::state::LogState) -> bool {
+    if state.written_total == state.durable_total {
+        return false;
+    }
+    if state.durable_waiters.any_at_most(state.written_total) {
+        return true;
+    }
+    if state
+        .config
+        .flush_messages
+        .is_some_and(|n| state.unsynced_records >= n)
+    {
+        return true;
+    }
+    match (state.config.flush_ms, state.unsynced_since_ms) {
+        (Some(flush_ms), Some(since)) => now_ms().saturating_sub(since) >= flush_ms,
+        _ => false,
+    }
+}
+
+fn arm_flush_timer(inner: &Rc<LogInner>, flush_ms: u64) {
+    let inner = inner.clone();
+    glommio::spawn_local(async move {
+        glommio::timer::sleep(Duration::from_millis(flush_ms.max(1))).await;
+        inner.state.borrow_mut().flush_timer_armed = false;
+        kick(&inner);
+    })
+    .detach();
+}
+
+async fn write_all(
+    inner: &Rc<LogInner>,
+    writes: Vec<(Rc<SegmentFile>, i64, PendingWrite, u64)>,
+) -> Result<(), EngineError> {
+    // Grow the files first, in large steps, so the writes change no file size.
+    for (file, base, write, _) in &writes {
+        let needed = write.position + write.buffer.len() as u64;
+        let allocated = inner
+            .state
+            .borrow()
+            .segments
+            .get(base)
+            .map_or(u64::MAX, |s| s.allocated_len);
+        if needed > allocated {
+            let target = needed.div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+            file.preallocate(target).await?;
+            if let Some(segment) = inner.state.borrow_mut().segments.get_mut(base) {
+                segment.allocated_len = target;
+            }
+        }
+    }
+    let mut end_total = 0;
+    let mut files = Vec::new();
+    let mut pending = Vec::with_capacity(writes.len());
+    for (file, _, write, total) in writes {
+        end_total = end_total.max(total);
+        files.push(file.clone());
+        pending.push(async move { file.write_at(write.buffer, write.position).await });
+    }
+    for result in join_all(pending).await {
+        result?;
+    }
+    let mut state = inner.state.borrow_mut();
+    for file in &files {
+        state.mark_dirty(file);
+    }
+    if state.unsynced_since_ms.is_none() {
+        state.unsynced_since_ms = Some(now_ms());
+    }
+    state.advance_written(end_total);
+    Ok(())
+}
+
+async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
+    let (files, target, records) = {
+        let mut state = inner.state.borrow_mut();
+        (
+            std::mem::take(&mut state.dirty_files),
+            state.written_total,
+            state.unsynced_records,
+        )
+    };
+    for file in &files {
+        file.sync().await?;
+    }
+    let mut state = inner.state.borrow_mut();
+    state.unsynced_records = state.unsynced_records.saturating_sub(records);
+    state.unsynced_since_ms = if state.written_total > target {
+        Some(now_ms())
+    } else {
+        None
+    };
+    state.advance_durable(target);
+    Ok(())
+}
+
+/// Closes a rolled segment: everything before this op has been written, so sync it, cut the
+/// pre-allocated tail (a closed segment's file size is its data size) and persist its indexes.
+async fn close_segment(inner: &Rc<LogInner>, base: i64) -> Result<(), EngineError> {
+    let (file, data_len, index_bytes, time_index_bytes, dir) = {
+        let mut state = inner.state.borrow_mut();
+        let Some(segment) = state.segments.get_mut(&base) else {
+            return Ok(());
+        };
+        // The closed segment's largest timestamp goes into its time index (retention.ms).
+        if let Err(error) = segment.indexes.on_roll() {
+            tracing::warn!(%error, "time index of a closed segment lacks its final entry");
+        }
+        (
+            segment.file.clone(),
+            segment.readable_len,
+            segment.indexes.offset.to_bytes(),
+            segment.indexes.time.to_bytes(),
+            inner.dir.clone(),
+        )
+    };
+    file.sync().await?;
+    file.truncate(data_len).await?;
+    file.sync().await?;
+    super::open::write_index_file(
+        &crate::segment::segment_path(&dir, base, INDEX_SUFFIX),
+        &index_bytes,
+    )?;
+    super::open::write_index_file(
+        &crate::segment::segment_path(&dir, base, TIME_INDEX_SUFFIX),
+        &time_index_bytes,
+    )?;
+    let mut state = inner.state.borrow_mut();
+    state.dirty_files.retain(|f| !Rc::ptr_eq(f, &file));
+    if let Some(segment) = state.segments.get_mut(&base) {
+        segment.allocated_len = data_len;
+    }
+    Ok(())
+}

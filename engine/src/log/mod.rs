@@ -1,0 +1,120 @@
+//! A partition log: segments, the append path, the flusher, reads, recovery and retention.
+//!
+//! Ownership: a `PartitionLog` belongs to the shard that owns its partition; it is `!Send` and
+//! all its state sits in one `RefCell` touched only in synchronous sections (never across an
+//! `.await`). Appends are serialised by a semaphore so that one partition's appends queue up
+//! without blocking other partitions of the shard.
+//!
+//! The write path: `append` validates producer state, assigns offsets by rewriting each
+//! batch's baseOffset, copies the batch into the batch cache and into the active segment's
+//! [`Appender`](crate::segment::appender::Appender), and queues sealed buffers for the flusher.
+//! The flusher (one task per log, started on demand) writes them in order, advances the
+//! *written* watermark, and fdatasyncs when a Durable append waits (all waiters share one
+//! sync: group commit) or `flush.messages` / `flush.ms` ask for it.
+//!
+//! Watermarks: the log counts bytes appended since open (`appended_total`); `written_total`
+//! and `durable_total` trail it. The high watermark is the offset after the last batch that
+//! reached the device: a reader never sees data a failed write could take back.
+//!
+//! A failed write or sync puts the log in a failed state: pending appends get the error,
+//! new appends are refused, reads keep serving what was written. Reopening the log recovers
+//! it from disk.
+
+mod append;
+mod flusher;
+mod open;
+mod read;
+mod retention;
+mod state;
+pub mod waiters;
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use crate::error::EngineError;
+use crate::storage::ShardStorage;
+use state::LogInner;
+
+pub use state::Durability;
+
+/// What an append did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub base_offset: i64,
+    pub last_offset: i64,
+    pub log_start_offset: i64,
+    /// The batch was a retry of one already in the log; its original offsets are returned.
+    pub duplicate: bool,
+}
+
+/// Batches read from a log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadBatches {
+    /// Whole batches in offset order, as contiguous chunks.
+    pub chunks: Vec<Bytes>,
+    pub high_watermark: i64,
+    pub log_start_offset: i64,
+}
+
+impl ReadBatches {
+    pub fn len_bytes(&self) -> usize {
+        self.chunks.iter().map(Bytes::len).sum()
+    }
+}
+
+/// A partition's log. See the module docs.
+#[derive(Clone)]
+pub struct PartitionLog {
+    inner: Rc<LogInner>,
+}
+
+impl PartitionLog {
+    /// Opens (creating if needed) the log in `dir`, recovering it from disk.
+    pub async fn open(
+        storage: &Rc<ShardStorage>,
+        dir: &Path,
+        config: crate::LogConfig,
+    ) -> Result<Self, EngineError> {
+        open::open(storage, dir, config)
+            .await
+            .map(|inner| PartitionLog { inner })
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.inner.dir.clone()
+    }
+
+    pub fn log_start_offset(&self) -> i64 {
+        self.inner.state.borrow().log_start_offset
+    }
+
+    /// Offset the next appended record gets.
+    pub fn log_end_offset(&self) -> i64 {
+        self.inner.state.borrow().next_offset
+    }
+
+    /// Offset after the last record written to the device; readers see records below it.
+    pub fn high_watermark(&self) -> i64 {
+        self.inner.state.borrow().high_watermark
+    }
+
+    pub fn config(&self) -> crate::LogConfig {
+        self.inner.state.borrow().config.clone()
+    }
+
+    /// Changes the log's configuration (takes effect for later appends, rolls and retention).
+    pub fn set_config(&self, config: crate::LogConfig) {
+        self.inner.state.borrow_mut().config = config;
+    }
+
+    /// Bytes in all segments.
+    pub fn size_bytes(&self) -> u64 {
+        self.inner.state.borrow().size_bytes()
+    }
+
+    pub fn segment_count(&self) -> usize {
+        self.inner.state.borrow().segments.len()
+    }
+}

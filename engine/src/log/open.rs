@@ -1,0 +1,510 @@
+//! Opening a log: recovery from disk, and truncation (which shares its tail handling).
+//!
+//! Closed segments are trusted as written at close (synced, cut to their data size, indexes
+//! persisted); their indexes are checked and rebuilt if inconsistent. The active segment is
+//! scanned from the last index entry that points at a valid batch: each batch is validated
+//! (length, CRC32C, offsets continuing the previous batch) and the file is cut at the first
+//! one that fails, which is where a crash tore the tail or where pre-allocated zeros begin.
+//! So recovery reads the unflushed tail, not the log.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use bytes::Bytes;
+use glommio::sync::Semaphore;
+
+use super::retention::create_segment;
+use super::state::{LogInner, LogState};
+use super::waiters::Waiters;
+use crate::config::LogConfig;
+use crate::error::EngineError;
+use crate::index::{IndexedBatch, OffsetIndex, SegmentIndexes, TimeIndex};
+use crate::io::data_dir::sync_dir;
+use crate::io::SegmentFile;
+use crate::limits::{PAGE_BYTES, PREALLOCATE_STEP_BYTES, RECOVERY_READ_BYTES};
+use crate::producer_state::{AppendedBatch, ProducerStateTable};
+use crate::segment::appender::Appender;
+use crate::segment::scan::{peek_batch, scan_valid, ScanEnd};
+use crate::segment::{
+    parse_segment_name, segment_path, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX,
+};
+use crate::storage::ShardStorage;
+use pinlog_protocol::records::layout::HEADER_BYTES;
+
+const LOG_START_FILE: &str = "log-start-offset";
+
+pub(crate) async fn open(
+    storage: &Rc<ShardStorage>,
+    dir: &Path,
+    config: LogConfig,
+) -> Result<Rc<LogInner>, EngineError> {
+    std::fs::create_dir_all(dir).map_err(|e| EngineError::io("create directory", dir, e))?;
+    storage.prime_device_probe(dir).await?;
+    let faults = storage.faults();
+    let mut bases = list_segments(dir)?;
+    let mut segments = BTreeMap::new();
+    if bases.is_empty() {
+        let start = read_log_start(dir)?.unwrap_or(0);
+        let segment = create_segment(dir, start, &faults, config.index_interval_bytes).await?;
+        segments.insert(start, segment);
+        bases.push(start);
+    } else {
+        let last = *bases.last().unwrap_or(&0);
+        for window in bases.windows(2) {
+            let segment = open_closed(dir, window[0], window[1], &faults, &config).await?;
+            segments.insert(window[0], segment);
+        }
+        let active = recover_active(dir, last, &faults, &config).await?;
+        segments.insert(last, active);
+    }
+    let active = segments.values().next_back().expect("at least one segment");
+    let (next_offset, data_end) = (active.next_offset, active.readable_len);
+    let tail = read_tail(&active.file, data_end).await?;
+    let appender = Appender::new(&active.file, data_end, &tail);
+    let first_base = *segments.keys().next().expect("at least one segment");
+    let log_start_offset = read_log_start(dir)?
+        .unwrap_or(first_base)
+        .max(first_base)
+        .min(next_offset);
+    let mut producers = ProducerStateTable::default();
+    for segment in segments.values() {
+        replay_producers(&segment.file, segment.readable_len, &mut producers).await?;
+    }
+    let state = LogState {
+        config,
+        segments,
+        appender,
+        log_start_offset,
+        next_offset,
+        high_watermark: next_offset,
+        appended_total: data_end,
+        written_total: data_end,
+        durable_total: data_end,
+        marks: VecDeque::new(),
+        ops: VecDeque::new(),
+        dirty_files: Vec::new(),
+        flusher_running: false,
+        flush_timer_armed: false,
+        written_waiters: Waiters::default(),
+        durable_waiters: Waiters::default(),
+        data_waiters: Waiters::default(),
+        unsynced_records: 0,
+        unsynced_since_ms: None,
+        failed: None,
+        closed: false,
+        producers,
+    };
+    let inner = LogInner {
+        dir: dir.to_path_buf(),
+        id: storage.next_log_id(),
+        state: RefCell::new(state),
+        append_lock: Semaphore::new(1),
+        cache: storage.cache(),
+        faults,
+    };
+    Ok(Rc::new(inner))
+}
+
+fn list_segments(dir: &Path) -> Result<Vec<i64>, EngineError> {
+    let mut bases = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| EngineError::io("list", dir, e))? {
+        let entry = entry.map_err(|e| EngineError::io("list", dir, e))?;
+        let name = entry.file_name();
+        if let Some((base, LOG_SUFFIX)) = name.to_str().and_then(parse_segment_name) {
+            bases.push(base);
+        }
+    }
+    bases.sort_unstable();
+    Ok(bases)
+}
+
+async fn open_closed(
+    dir: &Path,
+    base: i64,
+    next_base: i64,
+    faults: &Option<Rc<crate::io::FaultPlan>>,
+    config: &LogConfig,
+) -> Result<Segment, EngineError> {
+    let file = Rc::new(
+        SegmentFile::open(&segment_path(dir, base, LOG_SUFFIX), false, faults.clone()).await?,
+    );
+    let size = file.size().await?;
+    let loaded = load_indexes(dir, base, config)
+        .ok()
+        .filter(|i| i.offset.sanity_check(size).is_ok() && i.time.sanity_check(next_base).is_ok());
+    let (indexes, data_len) = match loaded {
+        Some(indexes) => (indexes, size),
+        None => {
+            tracing::warn!(dir = %dir.display(), base, "rebuilding the indexes of a closed segment");
+            let mut scanned = scan_segment(
+                &file,
+                base,
+                0,
+                size,
+                SegmentIndexes::new(base, config.index_interval_bytes),
+            )
+            .await?;
+            if let Err(error) = scanned.indexes.on_roll() {
+                tracing::warn!(%error, "rebuilt time index lacks its final entry");
+            }
+            (scanned.indexes, scanned.data_len)
+        }
+    };
+    let max_timestamp = indexes.max_timestamp_so_far().timestamp;
+    Ok(Segment {
+        base_offset: base,
+        file,
+        readable_len: data_len,
+        next_offset: next_base,
+        max_timestamp,
+        first_timestamp: None,
+        allocated_len: size,
+        created_ms: super::flusher::now_ms() as i64,
+        indexes,
+        start_total: 0,
+    })
+}
+
+fn load_indexes(dir: &Path, base: i64, config: &LogConfig) -> Result<SegmentIndexes, String> {
+    let read = |suffix| std::fs::read(segment_path(dir, base, suffix)).map_err(|e| e.to_string());
+    let offset = OffsetIndex::from_bytes(&read(INDEX_SUFFIX)?, base, config.index_interval_bytes)
+        .map_err(|e| e.to_string())?;
+    let time = TimeIndex::from_bytes(&read(TIME_INDEX_SUFFIX)?, base).map_err(|e| e.to_string())?;
+    Ok(SegmentIndexes::from_indexes(offset, time))
+}
+
+/// Result of scanning part of a segment.
+struct Scanned {
+    indexes: SegmentIndexes,
+    data_len: u64,
+    next_offset: Option<i64>,
+    max_timestamp: i64,
+    first_timestamp: Option<i64>,
+}
+
+/// Validates batches from `start` (a batch boundary; the segment's start if 0) up to `limit`
+/// bytes, extending the indexes; stops at the first invalid batch.
+async fn scan_segment(
+    file: &SegmentFile,
+    base: i64,
+    start: u64,
+    limit: u64,
+    mut indexes: SegmentIndexes,
+) -> Result<Scanned, EngineError> {
+    let mut position = start;
+    let mut expected = if start == 0 { Some(base) } else { None };
+    let mut max_timestamp = -1;
+    let mut first_timestamp = None;
+    let mut pending = Bytes::new();
+    loop {
+        let want = RECOVERY_READ_BYTES.max(pending.len() + PAGE_BYTES);
+        let read_at = position + pending.len() as u64;
+        let chunk = if read_at < limit {
+            file.read_at(read_at, want.min((limit - read_at) as usize))
+                .await?
+        } else {
+            Bytes::new()
+        };
+        let at_end = chunk.is_empty();
+        let buffer = if pending.is_empty() {
+            chunk
+        } else {
+            Bytes::from([pending.as_ref(), chunk.as_ref()].concat())
+        };
+        let (good, end) = scan_valid(&buffer, expected, |at, info| {
+            let batch = IndexedBatch {
+                last_offset: info.last_offset,
+                max_timestamp: info.max_timestamp,
+                position: (position + at as u64) as u32,
+            };
+            if let Err(error) = indexes.on_append(batch) {
+                tracing::warn!(%error, "batch left unindexed during recovery");
+            }
+            max_timestamp = max_timestamp.max(info.max_timestamp);
+            first_timestamp.get_or_insert(info.max_timestamp);
+            expected = Some(info.last_offset + 1);
+        });
+        position += good as u64;
+        pending = buffer.slice(good..);
+        if end == ScanEnd::Invalid || at_end {
+            return Ok(Scanned {
+                indexes,
+                data_len: position,
+                next_offset: expected,
+                max_timestamp,
+                first_timestamp,
+            });
+        }
+    }
+}
+
+async fn recover_active(
+    dir: &Path,
+    base: i64,
+    faults: &Option<Rc<crate::io::FaultPlan>>,
+    config: &LogConfig,
+) -> Result<Segment, EngineError> {
+    let file = Rc::new(
+        SegmentFile::open(&segment_path(dir, base, LOG_SUFFIX), false, faults.clone()).await?,
+    );
+    let size = file.size().await?;
+    let mut indexes = load_indexes(dir, base, config)
+        .unwrap_or_else(|_| SegmentIndexes::new(base, config.index_interval_bytes));
+    // Start from the last persisted index entry that still points at the batch it names: an
+    // entry (o, p) says the batch ending at offset o starts at byte p.
+    let mut start = (0u64, base);
+    while let Some(entry) = indexes.offset.last_entry() {
+        let position = u64::from(entry.position);
+        let header = if position < size {
+            file.read_at(position, HEADER_BYTES).await?
+        } else {
+            Bytes::new()
+        };
+        match peek_batch(&header) {
+            Some(info) if info.last_offset == entry.offset => {
+                start = (position, info.base_offset);
+                break;
+            }
+            _ => indexes.truncate_to(entry.offset),
+        }
+    }
+    indexes.truncate_to(start.1);
+    let scanned = scan_segment(&file, base, start.0, size, indexes).await?;
+    let data_len = scanned.data_len;
+    let next_offset = scanned.next_offset.unwrap_or(start.1);
+    // Cut whatever follows the last good batch and restore the zeros that mark the end.
+    if data_len < size {
+        tracing::debug!(dir = %dir.display(), base, data_len, size, "recovery cut the active segment after its last valid batch");
+        file.truncate(data_len).await?;
+    }
+    let allocated = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+    file.preallocate(allocated).await?;
+    file.sync().await?;
+    let max_timestamp = scanned
+        .max_timestamp
+        .max(scanned.indexes.max_timestamp_so_far().timestamp);
+    let first_timestamp = scanned
+        .indexes
+        .time
+        .entries()
+        .next()
+        .map(|e| e.timestamp)
+        .or(scanned.first_timestamp);
+    Ok(Segment {
+        base_offset: base,
+        file,
+        readable_len: data_len,
+        next_offset,
+        max_timestamp,
+        first_timestamp,
+        allocated_len: allocated,
+        created_ms: super::flusher::now_ms() as i64,
+        indexes: scanned.indexes,
+        start_total: 0,
+    })
+}
+
+/// The partial page before `data_end`, which the appender rewrites on its next write.
+async fn read_tail(file: &SegmentFile, data_end: u64) -> Result<Vec<u8>, EngineError> {
+    let tail_len = (data_end % PAGE_BYTES as u64) as usize;
+    if tail_len == 0 {
+        return Ok(Vec::new());
+    }
+    let bytes = file.read_at(data_end - tail_len as u64, tail_len).await?;
+    if bytes.len() != tail_len {
+        return Err(EngineError::Corruption {
+            path: file.path().to_path_buf(),
+            position: data_end,
+            reason: "short read of the last page".into(),
+        });
+    }
+    Ok(bytes.to_vec())
+}
+
+/// Rebuilds idempotent-producer state from a segment's batches.
+async fn replay_producers(
+    file: &SegmentFile,
+    readable_len: u64,
+    producers: &mut ProducerStateTable,
+) -> Result<(), EngineError> {
+    let mut position = 0;
+    while position < readable_len {
+        let len = (readable_len - position).min(RECOVERY_READ_BYTES as u64) as usize;
+        let chunk = file.read_at(position, len).await?;
+        let mut consumed = 0;
+        for batch in pinlog_protocol::records::Batches::new(chunk.clone()) {
+            let Ok(batch) = batch else { break };
+            if batch.producer_id() >= 0 {
+                replay_batch(producers, &batch);
+            }
+            consumed += batch.size_bytes();
+        }
+        if consumed == 0 {
+            // A batch larger than the chunk: read it whole.
+            let Some(info) = crate::segment::scan::peek_batch(&chunk) else {
+                break;
+            };
+            let whole = file.read_at(position, info.size).await?;
+            if let Some(Ok(batch)) = pinlog_protocol::records::Batches::new(whole).next() {
+                if batch.producer_id() >= 0 {
+                    replay_batch(producers, &batch);
+                }
+            }
+            consumed = info.size;
+        }
+        position += consumed as u64;
+    }
+    Ok(())
+}
+
+fn replay_batch(producers: &mut ProducerStateTable, batch: &pinlog_protocol::records::RecordBatch) {
+    let appended = AppendedBatch {
+        first_offset: batch.base_offset(),
+        last_offset: batch.last_offset(),
+        max_timestamp: batch.max_timestamp(),
+    };
+    producers.apply_batch_for_recovery(&super::append::producer_batch(batch), &appended);
+}
+
+/// Truncation with the append permit held and everything flushed (see `truncate_to`).
+pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result<i64, EngineError> {
+    let doomed: Vec<i64> = {
+        let state = inner.state.borrow();
+        let keep_first = state.segments.range(..=offset).next_back().map(|(b, _)| *b);
+        state
+            .segments
+            .keys()
+            .copied()
+            .filter(|b| Some(*b) != keep_first && *b >= offset)
+            .collect()
+    };
+    for base in &doomed {
+        let segment = inner.state.borrow_mut().segments.remove(base);
+        drop(segment);
+        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            let _ = std::fs::remove_file(segment_path(&inner.dir, *base, suffix));
+        }
+    }
+    if inner.state.borrow().segments.is_empty() {
+        let interval = inner.state.borrow().config.index_interval_bytes;
+        let segment = create_segment(&inner.dir, offset, &inner.faults, interval).await?;
+        inner.state.borrow_mut().segments.insert(offset, segment);
+    }
+    let (file, base, start_position, limit, fallback_end) = {
+        let state = inner.state.borrow();
+        let active = state.active();
+        let entry = active.indexes.offset.lookup(offset);
+        (
+            active.file.clone(),
+            active.base_offset,
+            u64::from(entry.position),
+            active.readable_len,
+            active.next_offset.min(offset),
+        )
+    };
+    // Find the first batch whose last offset reaches `offset`: everything from it goes.
+    let mut cut = None;
+    let mut position = start_position;
+    let mut last_end = None;
+    while cut.is_none() && position < limit {
+        let chunk = file
+            .read_at(
+                position,
+                RECOVERY_READ_BYTES.min((limit - position) as usize),
+            )
+            .await?;
+        let mut at = 0;
+        while let Some(info) = peek_batch(&chunk[at..]) {
+            if info.last_offset >= offset {
+                cut = Some((position + at as u64, info.base_offset));
+                break;
+            }
+            if at + info.size > chunk.len() {
+                break;
+            }
+            at += info.size;
+            last_end = Some(info.last_offset + 1);
+        }
+        if cut.is_none() && at == 0 {
+            // A batch larger than the chunk that ends before `offset`: step over it.
+            match peek_batch(&chunk) {
+                Some(info) => {
+                    at = info.size;
+                    last_end = Some(info.last_offset + 1);
+                }
+                None => break,
+            }
+        }
+        position += at as u64;
+    }
+    let cut = cut.unwrap_or((position.min(limit), last_end.unwrap_or(fallback_end)));
+    let (data_len, new_end) = cut;
+    file.truncate(data_len).await?;
+    file.preallocate((data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES)
+        .await?;
+    file.sync().await?;
+    sync_dir(&inner.dir).await?;
+    let tail = read_tail(&file, data_len).await?;
+    // Never hold the state borrowed across an await: collect what the replay reads first.
+    let earlier: Vec<(Rc<SegmentFile>, u64)> = {
+        let state = inner.state.borrow();
+        state
+            .segments
+            .values()
+            .filter(|s| s.base_offset != base)
+            .map(|s| (s.file.clone(), s.readable_len))
+            .collect()
+    };
+    let mut producers = ProducerStateTable::default();
+    for (segment_file, len) in &earlier {
+        replay_producers(segment_file, *len, &mut producers).await?;
+    }
+    replay_producers(&file, data_len, &mut producers).await?;
+    let mut state = inner.state.borrow_mut();
+    let appended = state.appended_total;
+    let active = state.active_mut();
+    active.readable_len = data_len;
+    active.next_offset = new_end;
+    active.indexes.truncate_to(new_end);
+    active.start_total = appended - data_len;
+    active.allocated_len = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+    state.appender = Appender::new(&file, data_len, &tail);
+    state.next_offset = new_end;
+    state.high_watermark = state.high_watermark.min(new_end);
+    state.log_start_offset = state.log_start_offset.min(new_end);
+    state.producers = producers;
+    inner.cache.borrow_mut().truncate(inner.id, new_end);
+    Ok(new_end)
+}
+
+pub(crate) fn write_index_file(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
+    write_atomically(path, bytes)
+}
+
+fn read_log_start(dir: &Path) -> Result<Option<i64>, EngineError> {
+    let path = dir.join(LOG_START_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text.trim().parse().ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(EngineError::io("read", path, e)),
+    }
+}
+
+pub(crate) fn write_log_start(dir: &Path, offset: i64) -> Result<(), EngineError> {
+    write_atomically(&dir.join(LOG_START_FILE), offset.to_string().as_bytes())
+}
+
+/// Writes `bytes` to a temporary file, syncs it and renames it over `path`: a reader sees the
+/// old contents or the new, never a mix.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
+    let temporary: PathBuf = path.with_extension("tmp");
+    let mut file =
+        std::fs::File::create(&temporary).map_err(|e| EngineError::io("create", &temporary, e))?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_data())
+        .map_err(|e| EngineError::io("write", &temporary, e))?;
+    std::fs::rename(&temporary, path).map_err(|e| EngineError::io("rename", path, e))
+}

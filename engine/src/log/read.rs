@@ -1,0 +1,218 @@
+//! Reads: by offset (from the batch cache, else from disk through the sparse index), by
+//! timestamp, and the long-poll wait for new data.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use super::{PartitionLog, ReadBatches};
+use crate::error::EngineError;
+use crate::io::SegmentFile;
+use crate::limits::READ_CHUNK_BYTES_MAX;
+use crate::segment::scan::peek_batch;
+
+/// Where a disk read starts: a segment file, the index entry at or before the target, and how
+/// far the readable data goes.
+struct ReadPlan {
+    file: Rc<SegmentFile>,
+    start_position: u64,
+    readable_len: u64,
+}
+
+impl PartitionLog {
+    /// Whole batches from the one containing `offset`, up to `max_bytes` (the first batch is
+    /// returned whole even if larger, as Kafka does). Only data below the high watermark is
+    /// served. `offset == high watermark` gives no batches.
+    pub async fn read(&self, offset: i64, max_bytes: usize) -> Result<ReadBatches, EngineError> {
+        let (high_watermark, log_start_offset, plan) = {
+            let state = self.inner.state.borrow();
+            let (hw, start) = (state.high_watermark, state.log_start_offset);
+            if offset < start || offset > hw {
+                return Err(EngineError::OffsetOutOfRange {
+                    offset,
+                    log_start: start,
+                    log_end: hw,
+                });
+            }
+            if offset == hw {
+                return Ok(ReadBatches {
+                    chunks: Vec::new(),
+                    high_watermark: hw,
+                    log_start_offset: start,
+                });
+            }
+            if let Some(chunks) =
+                self.inner
+                    .cache
+                    .borrow_mut()
+                    .read(self.inner.id, offset, max_bytes)
+            {
+                let chunks = below_watermark(chunks, hw);
+                if !chunks.is_empty() {
+                    return Ok(ReadBatches {
+                        chunks,
+                        high_watermark: hw,
+                        log_start_offset: start,
+                    });
+                }
+            }
+            let Some((_, segment)) = state.segments.range(..=offset).next_back() else {
+                return Err(EngineError::OffsetOutOfRange {
+                    offset,
+                    log_start: start,
+                    log_end: hw,
+                });
+            };
+            let start_position = u64::from(segment.indexes.offset.lookup(offset).position);
+            (
+                hw,
+                start,
+                ReadPlan {
+                    file: segment.file.clone(),
+                    start_position,
+                    readable_len: segment.readable_len,
+                },
+            )
+        };
+        let chunks = read_from_disk(&plan, offset, max_bytes).await?;
+        Ok(ReadBatches {
+            chunks: below_watermark(chunks, high_watermark),
+            high_watermark,
+            log_start_offset,
+        })
+    }
+
+    /// The first offset whose record timestamp is at least `timestamp` (Kafka's ListOffsets by
+    /// time), with that record's timestamp; `None` if every record is older.
+    pub async fn offset_for_timestamp(
+        &self,
+        timestamp: i64,
+    ) -> Result<Option<(i64, i64)>, EngineError> {
+        let log_start = self.log_start_offset();
+        let candidates: Vec<(i64, Rc<SegmentFile>, u64, u64)> = {
+            let state = self.inner.state.borrow();
+            state
+                .segments
+                .values()
+                .filter(|s| s.max_timestamp >= timestamp && s.readable_len > 0)
+                .map(|s| {
+                    let start = u64::from(s.indexes.timestamp_scan_start(timestamp, log_start));
+                    (s.base_offset, s.file.clone(), start, s.readable_len)
+                })
+                .collect()
+        };
+        for (_, file, start, readable_len) in candidates {
+            let mut position = start;
+            while position < readable_len {
+                let len = (readable_len - position).min(READ_CHUNK_BYTES_MAX as u64) as usize;
+                let chunk = file.read_at(position, len).await?;
+                let mut consumed = 0;
+                for batch in pinlog_protocol::records::Batches::new(chunk.clone()) {
+                    let Ok(batch) = batch else { break };
+                    consumed += batch.size_bytes();
+                    if batch.max_timestamp() < timestamp {
+                        continue;
+                    }
+                    let records =
+                        batch.records(pinlog_protocol::limits::DECOMPRESSED_BATCH_BYTES_MAX)?;
+                    for record in records {
+                        let record = record.map_err(|e| EngineError::Corruption {
+                            path: file.path().to_path_buf(),
+                            position,
+                            reason: e.to_string(),
+                        })?;
+                        if record.timestamp >= timestamp && record.offset >= log_start {
+                            return Ok(Some((record.offset, record.timestamp)));
+                        }
+                    }
+                }
+                if consumed == 0 {
+                    break;
+                }
+                position += consumed as u64;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Completes when the high watermark passes `offset` (records at `offset` are readable),
+    /// woken by the flusher; the caller bounds the wait with its own timer.
+    pub async fn wait_for_data(&self, offset: i64) -> Result<(), EngineError> {
+        let receiver = {
+            let mut state = self.inner.state.borrow_mut();
+            if state.high_watermark > offset {
+                return Ok(());
+            }
+            if let Some(reason) = &state.failed {
+                return Err(EngineError::LogFailed {
+                    path: self.inner.dir.clone(),
+                    reason: reason.clone(),
+                });
+            }
+            state.data_waiters.wait(offset)
+        };
+        self.map_wait(receiver.await)
+    }
+}
+
+/// Drops batches at or above the high watermark (the cache holds appended, unwritten ones).
+fn below_watermark(chunks: Vec<Bytes>, high_watermark: i64) -> Vec<Bytes> {
+    chunks
+        .into_iter()
+        .filter(|chunk| peek_batch(chunk).is_none_or(|info| info.base_offset < high_watermark))
+        .collect()
+}
+
+async fn read_from_disk(
+    plan: &ReadPlan,
+    offset: i64,
+    max_bytes: usize,
+) -> Result<Vec<Bytes>, EngineError> {
+    // The index entry lies at most an index interval (plus one batch) before the target.
+    let mut position = plan.start_position;
+    let mut want = (max_bytes + 64 * 1024).min(READ_CHUNK_BYTES_MAX);
+    loop {
+        if position >= plan.readable_len {
+            return Ok(Vec::new());
+        }
+        let len = (want as u64).min(plan.readable_len - position) as usize;
+        let chunk = plan.file.read_at(position, len).await?;
+        let mut at = 0;
+        // Skip batches wholly before the target.
+        while let Some(info) = peek_batch(&chunk[at..]) {
+            if info.last_offset >= offset || at + info.size > chunk.len() {
+                break;
+            }
+            at += info.size;
+        }
+        let Some(first) = peek_batch(&chunk[at..]) else {
+            if at == 0 {
+                return Ok(Vec::new());
+            }
+            position += at as u64;
+            continue;
+        };
+        if first.last_offset < offset {
+            position += at as u64;
+            continue;
+        }
+        if at + first.size > chunk.len() {
+            // The first batch runs past the chunk: read it whole (Kafka returns it even if it
+            // exceeds max_bytes).
+            position += at as u64;
+            want = first.size.max(want);
+            if at == 0 && len as u64 == plan.readable_len - position {
+                return Ok(Vec::new());
+            }
+            continue;
+        }
+        let mut end = at + first.size;
+        while let Some(info) = peek_batch(&chunk[end..]) {
+            if end + info.size > chunk.len() || end + info.size - at > max_bytes {
+                break;
+            }
+            end += info.size;
+        }
+        return Ok(vec![chunk.slice(at..end)]);
+    }
+}

@@ -1,0 +1,254 @@
+//! Rolling segments, retention, truncation, closing and deleting a log.
+
+use std::rc::Rc;
+
+use super::flusher::{kick, now_ms};
+use super::waiters::WaitError;
+use super::PartitionLog;
+use crate::error::EngineError;
+use crate::index::SegmentIndexes;
+use crate::io::data_dir::sync_dir;
+use crate::io::SegmentFile;
+use crate::limits::PREALLOCATE_STEP_BYTES;
+use crate::segment::appender::Appender;
+use crate::segment::{segment_path, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
+
+impl PartitionLog {
+    /// Starts a new active segment at the log end offset. The old one is closed by the flusher
+    /// once its data is written. Called with the append permit held.
+    pub(crate) async fn roll(&self) -> Result<(), EngineError> {
+        let base = {
+            let mut state = self.inner.state.borrow_mut();
+            state.seal_active();
+            let old_base = state.active().base_offset;
+            state.ops.push_back(super::state::FlushOp::Close {
+                segment_base: old_base,
+            });
+            state.next_offset
+        };
+        kick(&self.inner);
+        // Read the config first: a borrow in the call's arguments would live across the await.
+        let interval = self.inner.state.borrow().config.index_interval_bytes;
+        let segment = create_segment(&self.inner.dir, base, &self.inner.faults, interval).await?;
+        let mut state = self.inner.state.borrow_mut();
+        let mut segment = segment;
+        segment.start_total = state.appended_total;
+        state.appender = Appender::new(&segment.file, 0, &[]);
+        state.segments.insert(base, segment);
+        tracing::debug!(dir = %self.inner.dir.display(), base, "rolled to a new segment");
+        Ok(())
+    }
+
+    /// Forces a roll now (if the active segment holds data).
+    pub async fn roll_now(&self) -> Result<(), EngineError> {
+        let _permit = self.acquire().await?;
+        if self.inner.state.borrow().appender.data_end() == 0 {
+            return Ok(());
+        }
+        self.roll().await
+    }
+
+    async fn acquire(&self) -> Result<glommio::sync::Permit<'_>, EngineError> {
+        self.inner
+            .append_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|_| EngineError::Deleted {
+                path: self.inner.dir.clone(),
+            })
+    }
+
+    /// Deletes closed segments beyond `retention.bytes` or older than `retention.ms`, and
+    /// segments wholly below the log start offset. Returns how many were deleted.
+    pub async fn enforce_retention(&self) -> Result<usize, EngineError> {
+        let _permit = self.acquire().await?;
+        let now = now_ms() as i64;
+        let doomed = {
+            let state = self.inner.state.borrow();
+            let config = &state.config;
+            let mut size = state.size_bytes();
+            let bases: Vec<i64> = state.segments.keys().copied().collect();
+            let mut doomed = Vec::new();
+            // Never the active segment: retention only deletes whole closed segments.
+            for window in bases.windows(2) {
+                let (segment, next_base) = (&state.segments[&window[0]], window[1]);
+                let by_bytes = config
+                    .retention_bytes
+                    .is_some_and(|limit| size.saturating_sub(segment.readable_len) >= limit);
+                let by_time = config.retention_ms.is_some_and(|ms| {
+                    segment.max_timestamp >= 0 && now - segment.max_timestamp > ms as i64
+                });
+                let below_start = next_base <= state.log_start_offset;
+                if !(by_bytes || by_time || below_start) {
+                    break;
+                }
+                size -= segment.readable_len;
+                doomed.push(segment.base_offset);
+            }
+            doomed
+        };
+        for base in &doomed {
+            self.delete_segment(*base).await?;
+        }
+        Ok(doomed.len())
+    }
+
+    /// Kafka's DeleteRecords: moves the log start offset forward (never past the high
+    /// watermark) and deletes the segments wholly below it.
+    pub async fn advance_log_start(&self, offset: i64) -> Result<i64, EngineError> {
+        let new_start = {
+            let mut state = self.inner.state.borrow_mut();
+            if offset > state.high_watermark || offset < 0 {
+                return Err(EngineError::OffsetOutOfRange {
+                    offset,
+                    log_start: state.log_start_offset,
+                    log_end: state.high_watermark,
+                });
+            }
+            state.log_start_offset = state.log_start_offset.max(offset);
+            state.log_start_offset
+        };
+        super::open::write_log_start(&self.inner.dir, new_start)?;
+        self.enforce_retention().await?;
+        Ok(new_start)
+    }
+
+    async fn delete_segment(&self, base: i64) -> Result<(), EngineError> {
+        let segment = {
+            let mut state = self.inner.state.borrow_mut();
+            let Some(segment) = state.segments.remove(&base) else {
+                return Ok(());
+            };
+            let next_base = state
+                .segments
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(state.next_offset);
+            state.log_start_offset = state.log_start_offset.max(next_base);
+            segment
+        };
+        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            let path = segment_path(&self.inner.dir, base, suffix);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(EngineError::io("remove", path, e)),
+            }
+        }
+        drop(segment);
+        super::open::write_log_start(&self.inner.dir, self.log_start_offset())?;
+        sync_dir(&self.inner.dir).await
+    }
+
+    /// Waits until everything appended so far is written and synced.
+    pub async fn flush(&self) -> Result<(), EngineError> {
+        let receiver = {
+            let mut state = self.inner.state.borrow_mut();
+            if let Some(reason) = &state.failed {
+                return Err(EngineError::LogFailed {
+                    path: self.inner.dir.clone(),
+                    reason: reason.clone(),
+                });
+            }
+            let total = state.appended_total;
+            if state.durable_total >= total {
+                return Ok(());
+            }
+            state.durable_waiters.wait(total)
+        };
+        kick(&self.inner);
+        self.map_wait(receiver.await)
+    }
+
+    /// Removes every record at `offset` and after (the whole batch containing `offset`), as
+    /// replication needs when a follower diverges. The log end offset becomes the base offset
+    /// of the first removed batch.
+    pub async fn truncate_to(&self, offset: i64) -> Result<i64, EngineError> {
+        let _permit = self.acquire().await?;
+        self.flush().await?;
+        super::open::truncate_locked(&self.inner, offset).await
+    }
+
+    /// Flushes and closes the log; its files stay. Waiting readers and appends are released.
+    pub async fn close(&self) -> Result<(), EngineError> {
+        let _permit = self.acquire().await?;
+        let flushed = self.flush().await;
+        self.persist_active_indexes();
+        let files: Vec<Rc<SegmentFile>> = {
+            let mut state = self.inner.state.borrow_mut();
+            state.closed = true;
+            state.written_waiters.fail_all(WaitError::Closed);
+            state.durable_waiters.fail_all(WaitError::Closed);
+            state.data_waiters.fail_all(WaitError::Closed);
+            state.segments.values().map(|s| s.file.clone()).collect()
+        };
+        self.inner.cache.borrow_mut().remove_log(self.inner.id);
+        self.inner.append_lock.close();
+        for file in files {
+            if let Ok(file) = Rc::try_unwrap(file) {
+                file.close().await?;
+            }
+        }
+        flushed
+    }
+
+    /// Closes the log and removes its directory.
+    pub async fn delete(&self) -> Result<(), EngineError> {
+        let _ = self.close().await;
+        std::fs::remove_dir_all(&self.inner.dir)
+            .map_err(|e| EngineError::io("remove", &self.inner.dir, e))?;
+        if let Some(parent) = self.inner.dir.parent() {
+            sync_dir(parent).await?;
+        }
+        Ok(())
+    }
+
+    fn persist_active_indexes(&self) {
+        let state = self.inner.state.borrow();
+        let active = state.active();
+        let dir = &self.inner.dir;
+        let results = [
+            super::open::write_index_file(
+                &active.path(dir, INDEX_SUFFIX),
+                &active.indexes.offset.to_bytes(),
+            ),
+            super::open::write_index_file(
+                &active.path(dir, TIME_INDEX_SUFFIX),
+                &active.indexes.time.to_bytes(),
+            ),
+        ];
+        for result in results {
+            if let Err(error) = result {
+                tracing::warn!(%error, "could not persist an index; recovery will rebuild it");
+            }
+        }
+    }
+}
+
+/// Creates an empty segment file at `base`, pre-allocated, with its directory entry synced so
+/// the file survives a crash before anything in it is acknowledged.
+pub(crate) async fn create_segment(
+    dir: &std::path::Path,
+    base: i64,
+    faults: &Option<Rc<crate::io::FaultPlan>>,
+    index_interval_bytes: u32,
+) -> Result<Segment, EngineError> {
+    let path = segment_path(dir, base, LOG_SUFFIX);
+    let file = Rc::new(SegmentFile::open(&path, true, faults.clone()).await?);
+    file.truncate(0).await?;
+    file.preallocate(PREALLOCATE_STEP_BYTES).await?;
+    sync_dir(dir).await?;
+    Ok(Segment {
+        base_offset: base,
+        file,
+        readable_len: 0,
+        next_offset: base,
+        max_timestamp: -1,
+        first_timestamp: None,
+        allocated_len: PREALLOCATE_STEP_BYTES,
+        created_ms: now_ms() as i64,
+        indexes: SegmentIndexes::new(base, index_interval_bytes),
+        start_total: 0,
+    })
+}

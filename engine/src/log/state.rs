@@ -1,0 +1,178 @@
+//! The state of one log, shared by the append path, the flusher and readers.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use glommio::sync::Semaphore;
+
+use super::waiters::{WaitError, Waiters};
+use crate::cache::BatchCache;
+use crate::config::LogConfig;
+use crate::io::SegmentFile;
+use crate::producer_state::ProducerStateTable;
+use crate::segment::appender::{Appender, PendingWrite};
+use crate::segment::Segment;
+
+/// How far an append must get before it completes (Kafka's acks 0, 1 and all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Durability {
+    /// Completes once in the log's memory (acks=0).
+    None,
+    /// Completes once the write completed at the device (acks=1).
+    Written,
+    /// Completes once fdatasync'ed (acks=all).
+    Durable,
+}
+
+pub(crate) struct LogInner {
+    pub dir: PathBuf,
+    pub id: u64,
+    pub state: RefCell<LogState>,
+    /// Serialises appends (and rolls, truncations) to this log.
+    pub append_lock: Semaphore,
+    pub cache: Rc<RefCell<BatchCache>>,
+    pub faults: Option<Rc<crate::io::FaultPlan>>,
+}
+
+/// Work queued for the flusher, in log order.
+pub(crate) enum FlushOp {
+    Write {
+        file: Rc<SegmentFile>,
+        segment_base: i64,
+        write: PendingWrite,
+        end_total: u64,
+    },
+    /// Close a rolled segment once everything before has been written.
+    Close { segment_base: i64 },
+}
+
+/// An append not yet written: when `written_total` reaches `end_total`, the segment's data up
+/// to `data_end` becomes readable and the high watermark moves to `next_offset`.
+pub(crate) struct AppendMark {
+    pub end_total: u64,
+    pub next_offset: i64,
+    pub segment_base: i64,
+    pub data_end: u64,
+}
+
+pub(crate) struct LogState {
+    pub config: LogConfig,
+    /// All segments by base offset; the last is the active one.
+    pub segments: BTreeMap<i64, Segment>,
+    pub appender: Appender,
+    pub log_start_offset: i64,
+    pub next_offset: i64,
+    pub high_watermark: i64,
+    pub appended_total: u64,
+    pub written_total: u64,
+    pub durable_total: u64,
+    pub marks: VecDeque<AppendMark>,
+    pub ops: VecDeque<FlushOp>,
+    pub dirty_files: Vec<Rc<SegmentFile>>,
+    pub flusher_running: bool,
+    pub flush_timer_armed: bool,
+    pub written_waiters: Waiters<u64>,
+    pub durable_waiters: Waiters<u64>,
+    /// Long-polling readers, by the offset they wait for the high watermark to pass.
+    pub data_waiters: Waiters<i64>,
+    pub unsynced_records: u64,
+    pub unsynced_since_ms: Option<u64>,
+    pub failed: Option<String>,
+    pub closed: bool,
+    pub producers: ProducerStateTable,
+}
+
+impl LogState {
+    pub fn active(&self) -> &Segment {
+        self.segments
+            .values()
+            .next_back()
+            .expect("a log always has an active segment")
+    }
+
+    pub fn active_mut(&mut self) -> &mut Segment {
+        self.segments
+            .values_mut()
+            .next_back()
+            .expect("a log always has an active segment")
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        let active_base = self.active().base_offset;
+        self.segments
+            .values()
+            .map(|s| {
+                if s.base_offset == active_base {
+                    self.appender.data_end()
+                } else {
+                    s.readable_len
+                }
+            })
+            .sum()
+    }
+
+    /// Moves sealed appender buffers to the flusher's queue.
+    pub fn queue_sealed(&mut self) {
+        let active = self.active();
+        let (file, segment_base, start_total) =
+            (active.file.clone(), active.base_offset, active.start_total);
+        for write in self.appender.take_sealed() {
+            let end_total = start_total + write.data_end;
+            self.ops.push_back(FlushOp::Write {
+                file: file.clone(),
+                segment_base,
+                write,
+                end_total,
+            });
+        }
+    }
+
+    /// Seals whatever the appender holds and queues it.
+    pub fn seal_active(&mut self) {
+        let file = self.active().file.clone();
+        self.appender.flush(&file);
+        self.queue_sealed();
+    }
+
+    /// Records that the device has everything up to `written_total`.
+    pub fn advance_written(&mut self, written_total: u64) {
+        self.written_total = self.written_total.max(written_total);
+        while let Some(mark) = self.marks.front() {
+            if mark.end_total > self.written_total {
+                break;
+            }
+            if let Some(segment) = self.segments.get_mut(&mark.segment_base) {
+                segment.readable_len = segment.readable_len.max(mark.data_end);
+                segment.next_offset = segment.next_offset.max(mark.next_offset);
+            }
+            self.high_watermark = self.high_watermark.max(mark.next_offset);
+            self.marks.pop_front();
+        }
+        self.written_waiters.release(self.written_total);
+        self.data_waiters.release(self.high_watermark - 1);
+    }
+
+    pub fn advance_durable(&mut self, durable_total: u64) {
+        self.durable_total = self.durable_total.max(durable_total);
+        self.durable_waiters.release(self.durable_total);
+    }
+
+    /// Puts the log in the failed state and wakes everyone waiting on it.
+    pub fn fail(&mut self, reason: String) {
+        tracing::error!(reason = %reason, "log failed; it accepts no writes until reopened");
+        let error = WaitError::Failed(reason.clone());
+        self.failed = Some(reason);
+        self.ops.clear();
+        self.written_waiters.fail_all(error.clone());
+        self.durable_waiters.fail_all(error.clone());
+        self.data_waiters.fail_all(error);
+    }
+
+    pub fn mark_dirty(&mut self, file: &Rc<SegmentFile>) {
+        if !self.dirty_files.iter().any(|f| Rc::ptr_eq(f, file)) {
+            self.dirty_files.push(file.clone());
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! A segment: one `.log` data file with its sparse offset and time indexes.
+//!
+//! A segment is owned by its log (and so by one shard). Closed segments are immutable; the
+//! active one grows through the log's [`Appender`](appender::Appender).
+
+pub mod appender;
+pub mod scan;
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::index::SegmentIndexes;
+use crate::io::SegmentFile;
+
+pub const LOG_SUFFIX: &str = "log";
+pub const INDEX_SUFFIX: &str = "index";
+pub const TIME_INDEX_SUFFIX: &str = "timeindex";
+
+/// `<dir>/<base_offset:020>.<suffix>`, Kafka's naming.
+pub fn segment_path(dir: &Path, base_offset: i64, suffix: &str) -> PathBuf {
+    dir.join(format!("{base_offset:020}.{suffix}"))
+}
+
+/// The base offset a segment file name encodes, if it is one.
+pub fn parse_segment_name(name: &str) -> Option<(i64, &str)> {
+    let (stem, suffix) = name.split_once('.')?;
+    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((stem.parse().ok()?, suffix))
+}
+
+pub struct Segment {
+    pub base_offset: i64,
+    pub file: Rc<SegmentFile>,
+    /// Bytes of batches readable from the file: written to the device, not merely appended.
+    pub readable_len: u64,
+    /// Offset after the last readable batch.
+    pub next_offset: i64,
+    /// Largest batch max-timestamp seen (retention.ms), -1 if none.
+    pub max_timestamp: i64,
+    /// Max-timestamp of the first batch: `segment.ms` compares new batches' timestamps with
+    /// it, as Kafka's `LogSegment.timeWaitedForRoll` does.
+    pub first_timestamp: Option<i64>,
+    /// When this process created or opened the segment (ms since the epoch): `segment.ms`
+    /// counts from it when batches carry no timestamp.
+    pub created_ms: i64,
+    /// Bytes the file is pre-allocated to.
+    pub allocated_len: u64,
+    pub indexes: SegmentIndexes,
+    /// For the active segment: the log's byte counter at this segment's file position 0, so
+    /// that file positions map to the log-wide counters the flusher advances.
+    pub start_total: u64,
+}
+
+impl Segment {
+    pub fn path(&self, dir: &Path, suffix: &str) -> PathBuf {
+        segment_path(dir, self.base_offset, suffix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        let path = segment_path(Path::new("/d"), 42, LOG_SUFFIX);
+        assert_eq!(path, Path::new("/d/00000000000000000042.log"));
+        assert_eq!(
+            parse_segment_name("00000000000000000042.log"),
+            Some((42, "log"))
+        );
+        assert_eq!(
+            parse_segment_name("00000000000000000042.timeindex"),
+            Some((42, "timeindex"))
+        );
+        assert_eq!(parse_segment_name("42.log"), None);
+        assert_eq!(parse_segment_name(".lock"), None);
+    }
+}

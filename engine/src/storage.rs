@@ -1,0 +1,90 @@
+//! What a shard's logs share: the batch cache, log ids, and the data directory.
+
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::cache::BatchCache;
+use crate::config::IoMode;
+use crate::error::EngineError;
+use crate::io::data_dir::{self, DataDirLock};
+use crate::io::FaultPlan;
+
+/// The process-wide hold on a data directory: its lock, taken once before any shard opens a
+/// log. Checks that the filesystem supports O_DIRECT unless buffered I/O is allowed.
+pub struct DataDir {
+    lock: DataDirLock,
+}
+
+impl DataDir {
+    pub fn open(path: &Path, io_mode: IoMode) -> Result<DataDir, EngineError> {
+        let lock = data_dir::lock(path)?;
+        data_dir::check_direct_io(path, io_mode)?;
+        Ok(DataDir { lock })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.lock.path()
+    }
+}
+
+/// Per-shard storage state, shared (`Rc`) by the shard's logs. Not `Send`: it lives and dies
+/// on its shard.
+pub struct ShardStorage {
+    root: PathBuf,
+    cache: Rc<RefCell<BatchCache>>,
+    next_log_id: Cell<u64>,
+    faults: Option<Rc<FaultPlan>>,
+    device_probed: Cell<bool>,
+}
+
+impl ShardStorage {
+    pub fn new(root: &Path, cache_bytes: usize) -> Rc<ShardStorage> {
+        Rc::new(ShardStorage {
+            root: root.to_path_buf(),
+            cache: Rc::new(RefCell::new(BatchCache::new(cache_bytes))),
+            next_log_id: Cell::new(1),
+            faults: None,
+            device_probed: Cell::new(false),
+        })
+    }
+
+    /// Storage whose segment files inject the faults of `plan` (tests).
+    pub fn with_faults(root: &Path, cache_bytes: usize, plan: Rc<FaultPlan>) -> Rc<ShardStorage> {
+        Rc::new(ShardStorage {
+            root: root.to_path_buf(),
+            cache: Rc::new(RefCell::new(BatchCache::new(cache_bytes))),
+            next_log_id: Cell::new(1),
+            faults: Some(plan),
+            device_probed: Cell::new(false),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn cache(&self) -> Rc<RefCell<BatchCache>> {
+        self.cache.clone()
+    }
+
+    pub(crate) fn faults(&self) -> Option<Rc<FaultPlan>> {
+        self.faults.clone()
+    }
+
+    /// See [`data_dir::prime_device_probe`]: once per shard, before its first segment opens.
+    pub(crate) async fn prime_device_probe(&self, dir: &Path) -> Result<(), EngineError> {
+        if self.device_probed.get() {
+            return Ok(());
+        }
+        data_dir::prime_device_probe(dir).await?;
+        self.device_probed.set(true);
+        Ok(())
+    }
+
+    pub(crate) fn next_log_id(&self) -> u64 {
+        let id = self.next_log_id.get();
+        self.next_log_id.set(id + 1);
+        id
+    }
+}

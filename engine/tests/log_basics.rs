@@ -1,0 +1,324 @@
+//! The partition log end to end on a real disk: append, read, reopen, roll, retention,
+//! truncation, timestamps, long polls, the directory lock and the tmpfs check.
+
+mod support;
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use pinlog_engine::{
+    DataDir, Durability, EngineError, IoMode, LogConfig, PartitionLog, ShardStorage,
+};
+use support::{batch, run, test_dir, values};
+
+fn small_segments() -> LogConfig {
+    LogConfig {
+        segment_bytes: 16 * 1024,
+        index_interval_bytes: 1024,
+        ..LogConfig::default()
+    }
+}
+
+#[test]
+fn appended_batches_read_back_with_assigned_offsets() {
+    let dir = test_dir("append-read");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 1 << 20);
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), LogConfig::default())
+            .await
+            .unwrap();
+        let mut next = 0u64;
+        for i in 0..50u64 {
+            let count = 1 + i % 7;
+            let outcome = log
+                .append(&[batch(next, count)], Durability::Written, 3)
+                .await
+                .unwrap();
+            assert_eq!(outcome.base_offset, next as i64);
+            assert_eq!(outcome.last_offset, (next + count - 1) as i64);
+            next += count;
+        }
+        assert_eq!(log.log_end_offset(), next as i64);
+        assert_eq!(log.high_watermark(), next as i64);
+        let read = log.read(0, 1 << 20).await.unwrap();
+        let got = values(&read.chunks);
+        assert_eq!(got.len() as u64, next);
+        for (i, (offset, value)) in got.iter().enumerate() {
+            assert_eq!(*offset, i as i64);
+            assert!(value.starts_with(format!("value-{i}-").as_bytes()));
+        }
+        // From the middle of a batch: the whole batch containing it comes first.
+        let read = log.read(10, 1).await.unwrap();
+        let first = values(&read.chunks);
+        assert!(first[0].0 <= 10 && first.last().unwrap().0 >= 10);
+        assert_eq!(log.read(next as i64, 100).await.unwrap().chunks.len(), 0);
+        assert!(matches!(
+            log.read(next as i64 + 1, 100).await,
+            Err(EngineError::OffsetOutOfRange { .. })
+        ));
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn reopening_recovers_every_written_batch_and_continues_at_the_end() {
+    let dir = test_dir("reopen");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let path = dir.join("t-0");
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        for i in 0..200u64 {
+            log.append(&[batch(i * 3, 3)], Durability::Durable, 0)
+                .await
+                .unwrap();
+        }
+        let segments = log.segment_count();
+        assert!(segments > 1, "small segments roll");
+        // No close: as after a crash, nothing but what is on disk survives.
+        drop(log);
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        assert_eq!(log.log_end_offset(), 600);
+        assert_eq!(log.segment_count(), segments);
+        let mut offset = 0;
+        let mut seen = 0;
+        while offset < 600 {
+            let read = log.read(offset, 4096).await.unwrap();
+            let got = values(&read.chunks);
+            for (o, value) in &got {
+                if *o >= offset {
+                    assert!(value.starts_with(format!("value-{o}-").as_bytes()));
+                    seen += 1;
+                }
+            }
+            offset = got.last().unwrap().0 + 1;
+        }
+        assert_eq!(seen, 600);
+        let outcome = log
+            .append(&[batch(600, 2)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert_eq!(outcome.base_offset, 600);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn retention_by_bytes_deletes_whole_closed_segments() {
+    let dir = test_dir("retention");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let config = LogConfig {
+            retention_bytes: Some(128 * 1024),
+            retention_ms: None,
+            ..small_segments()
+        };
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), config)
+            .await
+            .unwrap();
+        for i in 0..2000u64 {
+            log.append(&[batch(i, 1)], Durability::Written, 0)
+                .await
+                .unwrap();
+        }
+        let before = log.segment_count();
+        let deleted = log.enforce_retention().await.unwrap();
+        assert!(deleted > 0);
+        assert_eq!(log.segment_count(), before - deleted);
+        assert!(log.size_bytes() >= 128 * 1024 - 16 * 1024);
+        let start = log.log_start_offset();
+        assert!(start > 0);
+        assert!(matches!(
+            log.read(0, 100).await,
+            Err(EngineError::OffsetOutOfRange { .. })
+        ));
+        assert_eq!(
+            values(&log.read(start, 100).await.unwrap().chunks)[0].0,
+            start
+        );
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn truncation_removes_the_tail_and_appends_continue() {
+    let dir = test_dir("truncate");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 1 << 20);
+        let path = dir.join("t-0");
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        for i in 0..100u64 {
+            log.append(&[batch(i * 10, 10)], Durability::Written, 0)
+                .await
+                .unwrap();
+        }
+        // 455 lies inside the batch 450..459: that whole batch goes.
+        assert_eq!(log.truncate_to(455).await.unwrap(), 450);
+        assert_eq!(log.log_end_offset(), 450);
+        assert_eq!(
+            log.append(&[batch(450, 5)], Durability::Durable, 0)
+                .await
+                .unwrap()
+                .base_offset,
+            450
+        );
+        drop(log);
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        assert_eq!(log.log_end_offset(), 455);
+        let all = values(&log.read(440, 1 << 20).await.unwrap().chunks);
+        assert_eq!(all.last().unwrap().0, 454);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn offsets_by_timestamp_find_the_first_record_at_or_after() {
+    let dir = test_dir("timestamps");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), small_segments())
+            .await
+            .unwrap();
+        for i in 0..100u64 {
+            let b = support::batch_with(
+                i * 4,
+                4,
+                pinlog_protocol::records::Compression::None,
+                pinlog_protocol::records::ProducerFields::NONE,
+                10_000 + (i as i64) * 100,
+            );
+            log.append(&[b], Durability::Written, 0).await.unwrap();
+        }
+        // Batch i holds timestamps 10000 + 100 i + 0..3, at offsets 4 i + 0..3.
+        assert_eq!(
+            log.offset_for_timestamp(0).await.unwrap(),
+            Some((0, 10_000))
+        );
+        assert_eq!(
+            log.offset_for_timestamp(10_502).await.unwrap(),
+            Some((22, 10_502))
+        );
+        assert_eq!(
+            log.offset_for_timestamp(10_550).await.unwrap(),
+            Some((24, 10_600))
+        );
+        assert_eq!(log.offset_for_timestamp(1_000_000).await.unwrap(), None);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_waiting_reader_is_woken_by_the_append() {
+    let dir = test_dir("long-poll");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 1 << 20);
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), LogConfig::default())
+            .await
+            .unwrap();
+        let reader = log.clone();
+        let waiter = glommio::spawn_local(async move {
+            let started = std::time::Instant::now();
+            reader.wait_for_data(0).await.unwrap();
+            (started.elapsed(), reader.read(0, 1024).await.unwrap())
+        });
+        glommio::timer::sleep(Duration::from_millis(50)).await;
+        log.append(&[batch(0, 1)], Durability::None, 0)
+            .await
+            .unwrap();
+        let (waited, read) = waiter.await;
+        assert!(waited >= Duration::from_millis(50));
+        assert!(waited < Duration::from_millis(1000));
+        assert_eq!(values(&read.chunks).len(), 1);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_second_process_cannot_open_a_locked_data_directory() {
+    let dir = test_dir("lock");
+    let first = DataDir::open(&dir, IoMode::Direct).unwrap();
+    match DataDir::open(&dir, IoMode::Direct) {
+        Err(error @ EngineError::DirectoryLocked { .. }) => {
+            assert!(error.to_string().contains("locked by another process"));
+            assert!(error.to_string().contains(&std::process::id().to_string()));
+        }
+        other => panic!("expected DirectoryLocked, got {:?}", other.map(|_| ())),
+    }
+    drop(first);
+    DataDir::open(&dir, IoMode::Direct).unwrap();
+}
+
+#[test]
+fn tmpfs_is_refused_for_direct_io_and_allowed_when_buffered_io_is_chosen() {
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() {
+        eprintln!("SKIPPED: no /dev/shm tmpfs on this machine");
+        return;
+    }
+    let dir = shm.join(format!("pinlog-engine-test-{}", std::process::id()));
+    match DataDir::open(&dir, IoMode::Direct) {
+        Err(error @ EngineError::DirectIoUnsupported { .. }) => {
+            assert!(error.to_string().contains("tmpfs"))
+        }
+        other => panic!("expected DirectIoUnsupported, got {:?}", other.map(|_| ())),
+    }
+    let data_dir = DataDir::open(&dir, IoMode::AllowBuffered).unwrap();
+    let path = dir.clone();
+    run(async move {
+        let storage = ShardStorage::new(&path, 0);
+        let config = LogConfig {
+            io_mode: IoMode::AllowBuffered,
+            ..LogConfig::default()
+        };
+        let log = PartitionLog::open(&storage, &path.join("t-0"), config)
+            .await
+            .unwrap();
+        log.append(&[batch(0, 3)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert_eq!(values(&log.read(0, 1024).await.unwrap().chunks).len(), 3);
+        log.close().await.unwrap();
+    });
+    drop(data_dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn durable_appends_share_fdatasyncs() {
+    let dir = test_dir("group-commit");
+    run(async move {
+        let plan = Rc::new(pinlog_engine::FaultPlan::default());
+        let storage = ShardStorage::with_faults(&dir, 0, plan.clone());
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), LogConfig::default())
+            .await
+            .unwrap();
+        let syncs_before = plan.syncs();
+        let appends: Vec<_> = (0..200u64)
+            .map(|i| {
+                let log = log.clone();
+                glommio::spawn_local(async move {
+                    log.append(&[batch(i, 1)], Durability::Durable, 0)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for append in appends {
+            append.await;
+        }
+        let syncs = plan.syncs() - syncs_before;
+        assert!(syncs >= 1);
+        assert!(
+            syncs < 50,
+            "200 concurrent durable appends took {syncs} fdatasyncs"
+        );
+        log.close().await.unwrap();
+    });
+}
