@@ -70,3 +70,6 @@ pub const CACHE_BATCH_OVERHEAD_BYTES: usize = 128;
 
 const _: () = assert!(TIME_INDEX_ENTRIES_MAX >= 2); // one slot is kept for the final entry
 const _: () = assert!(CACHE_BYTES_DEFAULT >= BATCH_BYTES_MAX + CACHE_BATCH_OVERHEAD_BYTES);
+
+/// Producer-state snapshots kept per log (older ones are deleted when a new one is written).
+pub const SNAPSHOTS_RETAINED: usize = 2;

@@ -25,6 +25,7 @@ mod flusher;
 mod open;
 mod read;
 mod retention;
+mod snapshots;
 mod state;
 pub mod waiters;
 

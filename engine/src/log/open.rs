@@ -25,7 +25,6 @@ use crate::index::{IndexedBatch, OffsetIndex, SegmentIndexes, TimeIndex};
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
 use crate::limits::{PAGE_BYTES, PREALLOCATE_STEP_BYTES, RECOVERY_READ_BYTES};
-use crate::producer_state::{AppendedBatch, ProducerStateTable};
 use crate::segment::appender::Appender;
 use crate::segment::scan::{peek_batch, scan_valid, ScanEnd};
 use crate::segment::{
@@ -69,10 +68,11 @@ pub(crate) async fn open(
         .unwrap_or(first_base)
         .max(first_base)
         .min(next_offset);
-    let mut producers = ProducerStateTable::default();
-    for segment in segments.values() {
-        replay_producers(&segment.file, segment.readable_len, &mut producers).await?;
-    }
+    let files: Vec<_> = segments
+        .values()
+        .map(|s| (s.base_offset, s.file.clone(), s.readable_len))
+        .collect();
+    let producers = super::snapshots::rebuild(dir, &files, next_offset).await?;
     let state = LogState {
         config,
         segments,
@@ -324,51 +324,6 @@ async fn read_tail(file: &SegmentFile, data_end: u64) -> Result<Vec<u8>, EngineE
     Ok(bytes.to_vec())
 }
 
-/// Rebuilds idempotent-producer state from a segment's batches.
-async fn replay_producers(
-    file: &SegmentFile,
-    readable_len: u64,
-    producers: &mut ProducerStateTable,
-) -> Result<(), EngineError> {
-    let mut position = 0;
-    while position < readable_len {
-        let len = (readable_len - position).min(RECOVERY_READ_BYTES as u64) as usize;
-        let chunk = file.read_at(position, len).await?;
-        let mut consumed = 0;
-        for batch in pinlog_protocol::records::Batches::new(chunk.clone()) {
-            let Ok(batch) = batch else { break };
-            if batch.producer_id() >= 0 {
-                replay_batch(producers, &batch);
-            }
-            consumed += batch.size_bytes();
-        }
-        if consumed == 0 {
-            // A batch larger than the chunk: read it whole.
-            let Some(info) = crate::segment::scan::peek_batch(&chunk) else {
-                break;
-            };
-            let whole = file.read_at(position, info.size).await?;
-            if let Some(Ok(batch)) = pinlog_protocol::records::Batches::new(whole).next() {
-                if batch.producer_id() >= 0 {
-                    replay_batch(producers, &batch);
-                }
-            }
-            consumed = info.size;
-        }
-        position += consumed as u64;
-    }
-    Ok(())
-}
-
-fn replay_batch(producers: &mut ProducerStateTable, batch: &pinlog_protocol::records::RecordBatch) {
-    let appended = AppendedBatch {
-        first_offset: batch.base_offset(),
-        last_offset: batch.last_offset(),
-        max_timestamp: batch.max_timestamp(),
-    };
-    producers.apply_batch_for_recovery(&super::append::producer_batch(batch), &appended);
-}
-
 /// Truncation with the append permit held and everything flushed (see `truncate_to`).
 pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result<i64, EngineError> {
     let doomed: Vec<i64> = {
@@ -448,21 +403,27 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     file.sync().await?;
     sync_dir(&inner.dir).await?;
     let tail = read_tail(&file, data_len).await?;
-    // Never hold the state borrowed across an await: collect what the replay reads first.
-    let earlier: Vec<(Rc<SegmentFile>, u64)> = {
+    // Never hold the state borrowed across an await: collect what the rebuild reads first.
+    super::snapshots::remove_after(&inner.dir, new_end)?;
+    let files: Vec<(i64, Rc<SegmentFile>, u64)> = {
         let state = inner.state.borrow();
         state
             .segments
             .values()
-            .filter(|s| s.base_offset != base)
-            .map(|s| (s.file.clone(), s.readable_len))
+            .map(|s| {
+                (
+                    s.base_offset,
+                    s.file.clone(),
+                    if s.base_offset == base {
+                        data_len
+                    } else {
+                        s.readable_len
+                    },
+                )
+            })
             .collect()
     };
-    let mut producers = ProducerStateTable::default();
-    for (segment_file, len) in &earlier {
-        replay_producers(segment_file, *len, &mut producers).await?;
-    }
-    replay_producers(&file, data_len, &mut producers).await?;
+    let producers = super::snapshots::rebuild(&inner.dir, &files, new_end).await?;
     let mut state = inner.state.borrow_mut();
     let appended = state.appended_total;
     let active = state.active_mut();
@@ -499,7 +460,7 @@ pub(crate) fn write_log_start(dir: &Path, offset: i64) -> Result<(), EngineError
 
 /// Writes `bytes` to a temporary file, syncs it and renames it over `path`: a reader sees the
 /// old contents or the new, never a mix.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
     let temporary: PathBuf = path.with_extension("tmp");
     let mut file =
         std::fs::File::create(&temporary).map_err(|e| EngineError::io("create", &temporary, e))?;

@@ -17,15 +17,21 @@ impl PartitionLog {
     /// Starts a new active segment at the log end offset. The old one is closed by the flusher
     /// once its data is written. Called with the append permit held.
     pub(crate) async fn roll(&self) -> Result<(), EngineError> {
-        let base = {
+        let (base, snapshot) = {
             let mut state = self.inner.state.borrow_mut();
             state.seal_active();
             let old_base = state.active().base_offset;
             state.ops.push_back(super::state::FlushOp::Close {
                 segment_base: old_base,
             });
-            state.next_offset
+            // Taken here, under the append permit, the snapshot covers exactly the batches
+            // before the new segment.
+            (
+                state.next_offset,
+                state.producers.encode_snapshot(state.next_offset),
+            )
         };
+        super::snapshots::write_encoded(&self.inner.dir, base, &snapshot)?;
         kick(&self.inner);
         // Read the config first: a borrow in the call's arguments would live across the await.
         let interval = self.inner.state.borrow().config.index_interval_bytes;
@@ -175,6 +181,15 @@ impl PartitionLog {
         let _permit = self.acquire().await?;
         let flushed = self.flush().await;
         self.persist_active_indexes();
+        if flushed.is_ok() {
+            let state = self.inner.state.borrow();
+            let snapshot = state.producers.encode_snapshot(state.next_offset);
+            if let Err(error) =
+                super::snapshots::write_encoded(&self.inner.dir, state.next_offset, &snapshot)
+            {
+                tracing::warn!(%error, "could not write the producer snapshot; recovery will replay the log");
+            }
+        }
         let files: Vec<Rc<SegmentFile>> = {
             let mut state = self.inner.state.borrow_mut();
             state.closed = true;
