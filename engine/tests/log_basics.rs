@@ -76,6 +76,18 @@ fn reopening_recovers_every_written_batch_and_continues_at_the_end() {
         }
         let segments = log.segment_count();
         assert!(segments > 1, "small segments roll");
+        // The active segment's index entries reach its file after each sync, without a close.
+        let active_index = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "index"))
+            .max()
+            .unwrap();
+        assert!(
+            std::fs::metadata(&active_index).unwrap().len() > 0,
+            "{} is empty",
+            active_index.display()
+        );
         // No close: as after a crash, nothing but what is on disk survives.
         drop(log);
         let log = PartitionLog::open(&storage, &path, small_segments())
@@ -319,6 +331,43 @@ fn durable_appends_share_fdatasyncs() {
             syncs < 50,
             "200 concurrent durable appends took {syncs} fdatasyncs"
         );
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_read_steps_over_a_batch_larger_than_its_read_chunk() {
+    let dir = test_dir("big-batch-skip");
+    run(async move {
+        // No cache, and an index so sparse that the read starts at the big batch.
+        let storage = ShardStorage::new(&dir, 0);
+        let config = LogConfig {
+            index_interval_bytes: 64 << 20,
+            max_message_bytes: 8 << 20,
+            ..LogConfig::default()
+        };
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), config)
+            .await
+            .unwrap();
+        let big = pinlog_protocol::records::BatchBuilder::new()
+            .record(pinlog_protocol::records::NewRecord {
+                value: Some(bytes::Bytes::from(vec![7u8; 2 << 20])),
+                timestamp: 1_700_000_000_000,
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        let big = pinlog_protocol::records::RecordBatch::new(big).unwrap();
+        log.append(&[big], Durability::Written, 0).await.unwrap();
+        log.append(&[batch(1, 1)], Durability::Written, 0)
+            .await
+            .unwrap();
+        let got = values(&log.read(1, 100).await.unwrap().chunks);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, 1);
+        // And the big batch itself is returned whole although it exceeds max_bytes.
+        let got = values(&log.read(0, 100).await.unwrap().chunks);
+        assert_eq!((got[0].0, got[0].1.len()), (0, 2 << 20));
         log.close().await.unwrap();
     });
 }

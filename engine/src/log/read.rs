@@ -193,7 +193,8 @@ async fn read_from_disk(
             continue;
         };
         if first.last_offset < offset {
-            position += at as u64;
+            // A batch before the target that runs past the chunk: its header says how far.
+            position += (at + first.size) as u64;
             continue;
         }
         if at + first.size > chunk.len() {
