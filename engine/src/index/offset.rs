@@ -130,8 +130,15 @@ impl OffsetIndex {
 
     /// The file contents: the entries, no padding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.entries.len() * Self::ENTRY_BYTES);
-        for &(relative, position) in &self.entries {
+        self.entries_bytes_from(0)
+    }
+
+    /// The file bytes of the entries from the `first`-th on: what to append to a file that
+    /// already holds the first `first` entries.
+    pub fn entries_bytes_from(&self, first: usize) -> Vec<u8> {
+        let entries = self.entries.get(first..).unwrap_or_default();
+        let mut out = Vec::with_capacity(entries.len() * Self::ENTRY_BYTES);
+        for &(relative, position) in entries {
             out.extend_from_slice(&relative.to_be_bytes());
             out.extend_from_slice(&position.to_be_bytes());
         }

@@ -201,6 +201,7 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
     for file in &files {
         file.sync().await?;
     }
+    persist_active_index_tail(inner)?;
     let mut state = inner.state.borrow_mut();
     state.unsynced_records = state.unsynced_records.saturating_sub(records);
     state.unsynced_since_ms = if state.written_total > target {
@@ -210,6 +211,51 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
     };
     state.advance_durable(target);
     Ok(())
+}
+
+/// Appends the active segment's index entries added since the last sync to its index files
+/// (through the page cache, not synced: they only shorten recovery, which checks them).
+fn persist_active_index_tail(inner: &Rc<LogInner>) -> Result<(), EngineError> {
+    let (paths, offset_bytes, time_bytes, lens) = {
+        let state = inner.state.borrow();
+        let active = state.active();
+        let (offset_done, time_done) = active.persisted_index_entries;
+        let lens = (active.indexes.offset.len(), active.indexes.time.len());
+        if lens == (offset_done, time_done) {
+            return Ok(());
+        }
+        let paths = (
+            active.path(&inner.dir, INDEX_SUFFIX),
+            active.path(&inner.dir, TIME_INDEX_SUFFIX),
+        );
+        (
+            paths,
+            active.indexes.offset.entries_bytes_from(offset_done),
+            active.indexes.time.entries_bytes_from(time_done),
+            lens,
+        )
+    };
+    append_to_file(&paths.0, &offset_bytes)?;
+    append_to_file(&paths.1, &time_bytes)?;
+    inner
+        .state
+        .borrow_mut()
+        .active_mut()
+        .persisted_index_entries = lens;
+    Ok(())
+}
+
+fn append_to_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), EngineError> {
+    use std::io::Write;
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes))
+        .map_err(|e| EngineError::io("append", path, e))
 }
 
 /// Closes a rolled segment: everything before this op has been written, so sync it, cut the

@@ -56,7 +56,9 @@ pub(crate) async fn open(
             let segment = open_closed(dir, window[0], window[1], &faults, &config).await?;
             segments.insert(window[0], segment);
         }
-        let active = recover_active(dir, last, &faults, &config).await?;
+        let mut active = recover_active(dir, last, &faults, &config).await?;
+        // Recovery may have cut or extended the indexes: the files start over from them.
+        rewrite_index_files(dir, &mut active)?;
         segments.insert(last, active);
     }
     let active = segments.values().next_back().expect("at least one segment");
@@ -164,6 +166,7 @@ async fn open_closed(
         allocated_len: size,
         created_ms: super::flusher::now_ms() as i64,
         indexes,
+        persisted_index_entries: (0, 0),
         start_total: 0,
     })
 }
@@ -303,6 +306,7 @@ async fn recover_active(
         allocated_len: allocated,
         created_ms: super::flusher::now_ms() as i64,
         indexes: scanned.indexes,
+        persisted_index_entries: (0, 0),
         start_total: 0,
     })
 }
@@ -430,6 +434,7 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     active.readable_len = data_len;
     active.next_offset = new_end;
     active.indexes.truncate_to(new_end);
+    rewrite_index_files(&inner.dir, active)?;
     active.start_total = appended - data_len;
     active.allocated_len = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
     state.appender = Appender::new(&file, data_len, &tail);
@@ -439,6 +444,20 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     state.producers = producers;
     inner.cache.borrow_mut().truncate(inner.id, new_end);
     Ok(new_end)
+}
+
+/// Writes a segment's index files whole (atomically) and marks every entry persisted.
+pub(crate) fn rewrite_index_files(dir: &Path, segment: &mut Segment) -> Result<(), EngineError> {
+    write_index_file(
+        &segment.path(dir, INDEX_SUFFIX),
+        &segment.indexes.offset.to_bytes(),
+    )?;
+    write_index_file(
+        &segment.path(dir, TIME_INDEX_SUFFIX),
+        &segment.indexes.time.to_bytes(),
+    )?;
+    segment.persisted_index_entries = (segment.indexes.offset.len(), segment.indexes.time.len());
+    Ok(())
 }
 
 pub(crate) fn write_index_file(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {

@@ -264,6 +264,7 @@ pub(crate) async fn create_segment(
         allocated_len: PREALLOCATE_STEP_BYTES,
         created_ms: now_ms() as i64,
         indexes: SegmentIndexes::new(base, index_interval_bytes),
+        persisted_index_entries: (0, 0),
         start_total: 0,
     })
 }

@@ -48,6 +48,9 @@ pub struct Segment {
     /// Bytes the file is pre-allocated to.
     pub allocated_len: u64,
     pub indexes: SegmentIndexes,
+    /// Entries of each index already in its file (the active segment's indexes are appended
+    /// to after each sync, so recovery after a crash scans only what follows the last one).
+    pub persisted_index_entries: (usize, usize),
     /// For the active segment: the log's byte counter at this segment's file position 0, so
     /// that file positions map to the log-wide counters the flusher advances.
     pub start_total: u64,
