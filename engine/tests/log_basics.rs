@@ -371,3 +371,86 @@ fn a_read_steps_over_a_batch_larger_than_its_read_chunk() {
         log.close().await.unwrap();
     });
 }
+
+#[test]
+fn retention_by_time_deletes_closed_segments_whose_newest_record_is_too_old() {
+    let dir = test_dir("retention-time");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let config = LogConfig {
+            retention_ms: Some(60 * 60 * 1000),
+            retention_bytes: None,
+            segment_ms: None,
+            ..small_segments()
+        };
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), config)
+            .await
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let none = pinlog_protocol::records::ProducerFields::NONE;
+        let plain = pinlog_protocol::records::Compression::None;
+        // Two days old, then recent: only segments holding nothing but old records may go.
+        for i in 0..300u64 {
+            let timestamp = now - 2 * 24 * 3600 * 1000 + i as i64;
+            log.append(
+                &[support::batch_with(i, 1, plain, none, timestamp)],
+                Durability::Written,
+                0,
+            )
+            .await
+            .unwrap();
+        }
+        log.roll_now().await.unwrap();
+        for i in 300..400u64 {
+            log.append(
+                &[support::batch_with(i, 1, plain, none, now)],
+                Durability::Written,
+                0,
+            )
+            .await
+            .unwrap();
+        }
+        let deleted = log.enforce_retention().await.unwrap();
+        assert!(deleted >= 2, "deleted {deleted}");
+        assert_eq!(
+            log.log_start_offset(),
+            300,
+            "every old segment went, no recent one"
+        );
+        assert_eq!(values(&log.read(300, 100).await.unwrap().chunks)[0].0, 300);
+        assert_eq!(log.enforce_retention().await.unwrap(), 0);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn deleting_a_log_removes_its_directory() {
+    let dir = test_dir("delete");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 1 << 20);
+        let path = dir.join("t-0");
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        for i in 0..100u64 {
+            log.append(&[batch(i, 1)], Durability::Durable, 0)
+                .await
+                .unwrap();
+        }
+        log.delete().await.unwrap();
+        assert!(!path.exists());
+        assert!(matches!(
+            log.append(&[batch(0, 1)], Durability::Written, 0).await,
+            Err(EngineError::Deleted { .. })
+        ));
+        // A log opened again at the same place starts empty.
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        assert_eq!(log.log_end_offset(), 0);
+        log.close().await.unwrap();
+    });
+}
