@@ -1,0 +1,800 @@
+//! The storage engine's append path against the device it runs on, in one run (DESIGN.md,
+//! "Measuring"): quote the ratios, not the absolute numbers, as the disk and CPUs are shared.
+//!
+//! 1. Raw baselines: glommio DMA writes of 1 MiB buffers overwriting a pre-written file (the
+//!    device limit, at queue depths 1, 4 and 16); the same into fresh fallocated extents, as
+//!    the engine's pre-allocated segments are (the filesystem's limit: ext4 converts unwritten
+//!    extents as writes complete); and a bare O_DIRECT `pwrite` + `fdatasync` of 16 KiB (the
+//!    floor of any durable append).
+//! 2. Engine appends: batches of 1 KiB records, 16 KiB and 1 MiB per batch, completing at
+//!    `Durability::Written` (acks=1) and `Durability::Durable` (acks=all), to 1 partition and
+//!    to 64 partitions of one shard. [`IN_FLIGHT_BYTES`] of appends are in flight at once, as
+//!    many producers would keep them, so that the flusher can group writes and fdatasyncs.
+//! 3. Latency (not criterion: it measures at a fixed rate): Durable appends of 16 KiB batches
+//!    sent on a fixed schedule at half the Durable throughput measured in 2, each timed from
+//!    its intended send time (no coordinated omission), next to the latencies of back-to-back
+//!    bare 16 KiB write + fdatasync. Retention runs every second meanwhile, as in a broker.
+//!    Then a summary: every throughput as a share of both limits, and the goals.
+//!
+//! Everything runs on one glommio executor (glommio's defaults, 10 MiB of DMA memory) on the
+//! main thread; criterion drives it through `iter_custom`, each sample timed inside the
+//! executor. Data lives under `$PINLOG_BENCH_DIR` or `target/bench-data` (a real filesystem:
+//! O_DIRECT; never /tmp, which may be tmpfs).
+//!
+//! `cargo bench -p pinlog-bench --bench engine`; a filter runs a subset (the latency test runs
+//! when the 16 KiB Durable benchmarks did).
+
+use std::alloc::Layout;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use glommio::io::{DmaFile, OpenOptions as DmaOpenOptions};
+use glommio::{LocalExecutor, LocalExecutorBuilder, Placement};
+use pinlog_engine::{DataDir, Durability, IoMode, LogConfig, PartitionLog, ShardStorage};
+use pinlog_protocol::records::{BatchBuilder, NewRecord, RecordBatch};
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * 1024;
+
+/// Value size of every record.
+const RECORD_VALUE_BYTES: usize = KIB;
+/// Record bytes per batch (the batch adds its 61-byte header and per-record framing).
+const BATCH_SIZES_BYTES: [usize; 2] = [16 * KIB, MIB];
+const PARTITION_COUNTS: [usize; 2] = [1, 64];
+/// Appends in flight on the shard at once, spread over its partitions (at least one per
+/// partition): what a shard serving many producers holds. Group commit needs it: an fdatasync
+/// costs milliseconds here, so bytes per sync must be large to approach the device limit.
+const IN_FLIGHT_BYTES: usize = 32 * MIB;
+/// The batch cache bound, as a shard's default.
+const CACHE_BYTES: usize = 128 * MIB;
+/// Retention keeps the disk from filling: enforced after every sample, outside the timing.
+const RETENTION_BYTES: u64 = 1024 * MIB as u64;
+
+/// The raw-baseline files, written in 1 MiB steps that wrap around. The fresh one is large
+/// enough that a sample does not wrap (which would overwrite written blocks).
+const RAW_FILE_BYTES: u64 = 1024 * MIB as u64;
+const RAW_FRESH_FILE_BYTES: u64 = 4096 * MIB as u64;
+const RAW_WRITE_BYTES: usize = MIB;
+/// Queue depth, and whether the writes go to fresh fallocated extents (as the engine's do) or
+/// overwrite written blocks (the device limit).
+const RAW_DMA_CASES: [(usize, bool); 4] = [(1, false), (4, false), (16, false), (4, true)];
+const SYNC_WRITE_BYTES: usize = 16 * KIB;
+const SYNC_FILE_BYTES: u64 = 64 * MIB as u64;
+
+const WARM_UP: Duration = Duration::from_secs(1);
+const MEASUREMENT: Duration = Duration::from_secs(4);
+const SAMPLES: usize = 10;
+
+/// The latency test's batch size, its length per configuration, and its share of the maximum.
+const LATENCY_BATCH_BYTES: usize = 16 * KIB;
+const LATENCY_WARM_UP: Duration = Duration::from_secs(2);
+const LATENCY_MEASUREMENT: Duration = Duration::from_secs(15);
+const LATENCY_LOAD_FRACTION: f64 = 0.5;
+
+fn main() {
+    let root = bench_root();
+    let _ = std::fs::remove_dir_all(&root);
+    let data_dir = DataDir::open(&root, IoMode::Direct).expect("a data directory with O_DIRECT");
+    let executor = LocalExecutorBuilder::new(Placement::Unbound)
+        .make()
+        .expect("a glommio executor");
+    // glommio's iopoll probe must read real data before this thread opens any DMA file.
+    executor
+        .run(pinlog_engine::io::data_dir::prime_device_probe(
+            data_dir.path(),
+        ))
+        .expect("the device probe");
+
+    let results = Results::default();
+    let mut criterion = Criterion::default()
+        .warm_up_time(WARM_UP)
+        .measurement_time(MEASUREMENT)
+        .sample_size(SAMPLES)
+        .configure_from_args();
+    raw_baselines(&mut criterion, &executor, data_dir.path(), &results);
+    engine_appends(&mut criterion, &executor, data_dir.path(), &results);
+    criterion.final_summary();
+
+    let latencies = latency(&executor, data_dir.path(), &results);
+    print_summary(&results, &latencies);
+    drop(data_dir);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn bench_root() -> PathBuf {
+    std::env::var_os("PINLOG_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .parent()
+                .expect("target/tmp has a parent")
+                .join("bench-data")
+        })
+}
+
+// Raw baselines.
+
+fn raw_baselines(c: &mut Criterion, ex: &LocalExecutor, root: &Path, results: &Results) {
+    let mut group = c.benchmark_group("raw");
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Bytes(RAW_WRITE_BYTES as u64));
+    let path = root.join("raw-dma");
+    for (depth, fresh) in RAW_DMA_CASES {
+        let case = format!("qd{depth}{}", if fresh { "-fallocated" } else { "" });
+        let name = format!("raw/dma-write-1MiB/{case}");
+        // Set up on first use: criterion calls the routine only if its filter selects it.
+        let file: RefCell<Option<Rc<DmaFile>>> = RefCell::new(None);
+        let next_position = Cell::new(0u64);
+        group.bench_function(BenchmarkId::new("dma-write-1MiB", case), |b| {
+            let file = file
+                .borrow_mut()
+                .get_or_insert_with(|| Rc::new(ex.run(raw_dma_file(&path, fresh))))
+                .clone();
+            b.iter_custom(|iters| {
+                if fresh {
+                    ex.run(reallocate(&file));
+                    next_position.set(0);
+                }
+                let writes = dma_writes(
+                    file.clone(),
+                    file_bytes(fresh),
+                    iters,
+                    depth,
+                    &next_position,
+                );
+                let elapsed = ex.run(writes);
+                results.record(&name, iters * RAW_WRITE_BYTES as u64, elapsed);
+                elapsed
+            })
+        });
+        if let Some(file) = file.into_inner() {
+            ex.run(async {
+                let file = Rc::into_inner(file).expect("no write in flight");
+                file.close().await.expect("closing the raw file");
+            });
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+
+    let name = "raw/write+fdatasync-16KiB";
+    let path = root.join("raw-sync");
+    let writer: RefCell<Option<SyncWriter>> = RefCell::new(None);
+    group.throughput(Throughput::Bytes(SYNC_WRITE_BYTES as u64));
+    group.bench_function("write+fdatasync-16KiB", |b| {
+        let mut writer = writer.borrow_mut();
+        let writer = writer.get_or_insert_with(|| SyncWriter::new(&path));
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                writer.write_and_sync();
+            }
+            let elapsed = start.elapsed();
+            results.record(name, iters * SYNC_WRITE_BYTES as u64, elapsed);
+            elapsed
+        })
+    });
+    if writer.into_inner().is_some() {
+        let _ = std::fs::remove_file(&path);
+    }
+    group.finish();
+}
+
+/// A DMA file of `RAW_FILE_BYTES`. Pre-allocated and written once, the measured writes
+/// overwrite written blocks and change no metadata: the device's own limit. Only pre-allocated
+/// (`fresh`), they fill unwritten extents as the engine's segment files do, which the
+/// filesystem converts as they complete.
+fn file_bytes(fresh: bool) -> u64 {
+    if fresh {
+        RAW_FRESH_FILE_BYTES
+    } else {
+        RAW_FILE_BYTES
+    }
+}
+
+async fn raw_dma_file(path: &Path, fresh: bool) -> DmaFile {
+    let file = DmaOpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .dma_open(path)
+        .await
+        .expect("creating the raw file");
+    file.pre_allocate(file_bytes(fresh), false)
+        .await
+        .expect("pre-allocating the raw file");
+    if !fresh {
+        let mut position = 0;
+        while position < RAW_FILE_BYTES {
+            let mut buffer = file.alloc_dma_buffer(RAW_WRITE_BYTES);
+            buffer.as_bytes_mut().fill(0xa5);
+            file.write_at(buffer, position)
+                .await
+                .expect("filling the raw file");
+            position += RAW_WRITE_BYTES as u64;
+        }
+    }
+    file.fdatasync().await.expect("syncing the raw file");
+    file
+}
+
+/// Gives the file fresh unwritten extents again (outside the timing).
+async fn reallocate(file: &DmaFile) {
+    file.truncate(0).await.expect("truncating the raw file");
+    file.pre_allocate(RAW_FRESH_FILE_BYTES, false)
+        .await
+        .expect("pre-allocating the raw file");
+    file.fdatasync().await.expect("syncing the raw file");
+}
+
+/// `iters` sequential 1 MiB writes with `depth` in flight, wrapping around the file.
+async fn dma_writes(
+    file: Rc<DmaFile>,
+    file_bytes: u64,
+    iters: u64,
+    depth: usize,
+    next: &Cell<u64>,
+) -> Duration {
+    let issued = Rc::new(Cell::new(0u64));
+    let first = next.get();
+    let start = Instant::now();
+    let writers: Vec<_> = (0..depth)
+        .map(|_| {
+            let (file, issued) = (file.clone(), issued.clone());
+            glommio::spawn_local(async move {
+                while issued.get() < iters {
+                    let index = first + issued.get();
+                    issued.set(issued.get() + 1);
+                    let position = (index * RAW_WRITE_BYTES as u64) % file_bytes;
+                    let buffer = file.alloc_dma_buffer(RAW_WRITE_BYTES);
+                    let written = file.write_at(buffer, position).await.expect("a write");
+                    assert_eq!(written, RAW_WRITE_BYTES);
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await;
+    }
+    next.set(first + iters);
+    start.elapsed()
+}
+
+/// Plain syscalls: O_DIRECT `pwrite` of 16 KiB at the next position of a pre-written file,
+/// then `fdatasync`. No io_uring, no engine.
+struct SyncWriter {
+    file: File,
+    buffer: *mut u8,
+    position: u64,
+}
+
+impl SyncWriter {
+    fn new(path: &Path) -> SyncWriter {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_DIRECT)
+            .open(path)
+            .expect("creating the sync file");
+        let layout = Self::layout();
+        // SAFETY: a non-zero size; freed in Drop with the same layout.
+        let buffer = unsafe { std::alloc::alloc(layout) };
+        assert!(!buffer.is_null());
+        // SAFETY: `buffer` holds `layout.size()` bytes we own.
+        unsafe { std::ptr::write_bytes(buffer, 0xa5, layout.size()) };
+        let writer = SyncWriter {
+            file,
+            buffer,
+            position: 0,
+        };
+        for position in (0..SYNC_FILE_BYTES).step_by(SYNC_WRITE_BYTES) {
+            writer
+                .file
+                .write_all_at(writer.bytes(), position)
+                .expect("filling the sync file");
+        }
+        writer.file.sync_all().expect("syncing the sync file");
+        writer
+    }
+
+    fn layout() -> Layout {
+        Layout::from_size_align(SYNC_WRITE_BYTES, 4096).expect("a valid layout")
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `buffer` holds SYNC_WRITE_BYTES initialised bytes for as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.buffer, SYNC_WRITE_BYTES) }
+    }
+
+    fn write_and_sync(&mut self) {
+        self.file
+            .write_all_at(self.bytes(), self.position)
+            .expect("a write");
+        self.file.sync_data().expect("an fdatasync");
+        self.position = (self.position + SYNC_WRITE_BYTES as u64) % SYNC_FILE_BYTES;
+    }
+}
+
+impl Drop for SyncWriter {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.buffer, Self::layout()) };
+    }
+}
+
+// Engine appends.
+
+fn engine_appends(c: &mut Criterion, ex: &LocalExecutor, root: &Path, results: &Results) {
+    let mut group = c.benchmark_group("append");
+    group.sampling_mode(SamplingMode::Flat);
+    for batch_bytes in BATCH_SIZES_BYTES {
+        let batch = Rc::new(batch_of(batch_bytes));
+        for durability in [Durability::Written, Durability::Durable] {
+            for partitions in PARTITION_COUNTS {
+                let name = append_name(batch_bytes, durability, partitions);
+                let Some(id) = name.strip_prefix("append/") else {
+                    unreachable!("append names start with append/")
+                };
+                let shard: RefCell<Option<Rc<Shard>>> = RefCell::new(None);
+                group.throughput(Throughput::Bytes(batch.size_bytes() as u64));
+                group.bench_function(id, |b| {
+                    let shard = shard
+                        .borrow_mut()
+                        .get_or_insert_with(|| {
+                            Rc::new(ex.run(Shard::open(root, partitions, batch.size_bytes())))
+                        })
+                        .clone();
+                    b.iter_custom(|iters| {
+                        let elapsed = ex.run(shard.append_all(&batch, durability, iters));
+                        ex.run(shard.enforce_retention());
+                        results.record(&name, iters * batch.size_bytes() as u64, elapsed);
+                        elapsed
+                    })
+                });
+                if let Some(shard) = shard.into_inner() {
+                    ex.run(Rc::into_inner(shard).expect("one owner").delete());
+                }
+            }
+        }
+    }
+    group.finish();
+}
+
+fn append_name(batch_bytes: usize, durability: Durability, partitions: usize) -> String {
+    let durability = match durability {
+        Durability::None => "none",
+        Durability::Written => "written",
+        Durability::Durable => "durable",
+    };
+    format!(
+        "append/{}/{durability}/{partitions}p",
+        size_name(batch_bytes)
+    )
+}
+
+fn size_name(bytes: usize) -> String {
+    if bytes >= MIB {
+        format!("{}MiB", bytes / MIB)
+    } else {
+        format!("{}KiB", bytes / KIB)
+    }
+}
+
+/// A batch of `record_bytes / RECORD_VALUE_BYTES` records of `RECORD_VALUE_BYTES` each, with
+/// current timestamps (so that time retention keeps it) and incompressible-looking values.
+fn batch_of(record_bytes: usize) -> RecordBatch {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_millis() as i64;
+    let mut builder = BatchBuilder::new();
+    for i in 0..record_bytes / RECORD_VALUE_BYTES {
+        let value: Vec<u8> = (0..RECORD_VALUE_BYTES)
+            .map(|j| ((i * 131 + j * 31 + 7) % 251) as u8)
+            .collect();
+        builder.push(NewRecord {
+            key: None,
+            value: Some(Bytes::from(value)),
+            headers: Vec::new(),
+            timestamp: now_ms,
+        });
+    }
+    RecordBatch::new(builder.build().expect("building a batch")).expect("a batch")
+}
+
+/// One shard's logs for one benchmark, in a directory of their own.
+struct Shard {
+    dir: PathBuf,
+    logs: Vec<PartitionLog>,
+}
+
+impl Shard {
+    async fn open(root: &Path, partitions: usize, batch_bytes: usize) -> Shard {
+        let dir = root.join(format!("shard-{partitions}p-{batch_bytes}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let storage = ShardStorage::new(&dir, CACHE_BYTES);
+        let config = LogConfig {
+            retention_bytes: Some(RETENTION_BYTES),
+            max_message_bytes: (batch_bytes + KIB) as u32,
+            ..LogConfig::default()
+        };
+        let mut logs = Vec::with_capacity(partitions);
+        for partition in 0..partitions {
+            let log = PartitionLog::open(
+                &storage,
+                &dir.join(format!("t-{partition}")),
+                config.clone(),
+            )
+            .await
+            .expect("opening a log");
+            logs.push(log);
+        }
+        Shard { dir, logs }
+    }
+
+    /// `count` appends of `batch`, with up to `IN_FLIGHT_BYTES` of them in flight at once.
+    async fn append_all(
+        &self,
+        batch: &Rc<RecordBatch>,
+        durability: Durability,
+        count: u64,
+    ) -> Duration {
+        let per_partition = (IN_FLIGHT_BYTES / self.logs.len() / batch.size_bytes()).max(1);
+        let started = Rc::new(Cell::new(0u64));
+        let start = Instant::now();
+        let producers: Vec<_> = (0..per_partition * self.logs.len())
+            .map(|i| {
+                let log = self.logs[i % self.logs.len()].clone();
+                let (batch, started) = (batch.clone(), started.clone());
+                glommio::spawn_local(async move {
+                    while started.get() < count {
+                        started.set(started.get() + 1);
+                        log.append(std::slice::from_ref(&*batch), durability, 0)
+                            .await
+                            .expect("an append");
+                    }
+                })
+            })
+            .collect();
+        for producer in producers {
+            producer.await;
+        }
+        start.elapsed()
+    }
+
+    async fn enforce_retention(&self) {
+        for log in &self.logs {
+            log.enforce_retention().await.expect("retention");
+        }
+    }
+
+    async fn delete(self) {
+        for log in &self.logs {
+            log.delete().await.expect("deleting a log");
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+// Latency at a fixed rate.
+
+/// Latency percentiles of one configuration, in microseconds, with what the generator did.
+struct Percentiles {
+    name: String,
+    /// The rate asked for, and the rate of completions over the whole run (below the asked
+    /// rate when the system could not keep up and a backlog built).
+    rate_per_s: f64,
+    completed_per_s: f64,
+    /// How late the generator itself sent (p99): a large value means the numbers measure the
+    /// generator, not the engine.
+    send_lag_p99_us: f64,
+    samples: usize,
+    p50_us: f64,
+    p99_us: f64,
+    p999_us: f64,
+    max_us: f64,
+}
+
+impl Percentiles {
+    fn of(name: String, run: LatencyRun) -> Percentiles {
+        let LatencyRun {
+            rate_per_s,
+            mut latencies,
+            mut send_lags,
+            elapsed,
+        } = run;
+        assert!(!latencies.is_empty(), "a latency run records samples");
+        let samples = latencies.len();
+        Percentiles {
+            name,
+            rate_per_s,
+            completed_per_s: samples as f64 / elapsed.as_secs_f64(),
+            send_lag_p99_us: quantile_us(&mut send_lags, 0.99),
+            samples,
+            p50_us: quantile_us(&mut latencies, 0.50),
+            p99_us: quantile_us(&mut latencies, 0.99),
+            p999_us: quantile_us(&mut latencies, 0.999),
+            max_us: quantile_us(&mut latencies, 1.0),
+        }
+    }
+}
+
+/// The `q` quantile (nearest rank) in microseconds; 0 for no values.
+fn quantile_us(values: &mut [Duration], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_unstable();
+    let rank = ((values.len() as f64 * q).ceil() as usize).clamp(1, values.len());
+    values[rank - 1].as_secs_f64() * 1e6
+}
+
+/// What one fixed-rate run measured.
+struct LatencyRun {
+    rate_per_s: f64,
+    latencies: Vec<Duration>,
+    send_lags: Vec<Duration>,
+    /// From the first intended send to the last completion.
+    elapsed: Duration,
+}
+
+fn latency(ex: &LocalExecutor, root: &Path, results: &Results) -> Vec<Percentiles> {
+    let mut out = Vec::new();
+    let measured = PARTITION_COUNTS.iter().any(|&partitions| {
+        let name = append_name(LATENCY_BATCH_BYTES, Durability::Durable, partitions);
+        results.throughput(&name).is_some()
+    });
+    if !measured {
+        println!("\nno latency test: it runs at a rate the 16 KiB Durable benchmarks measure");
+        return out;
+    }
+    println!("\nlatency at a fixed rate ({LATENCY_MEASUREMENT:?} each; from intended send times)");
+    let path = root.join("latency-sync");
+    let mut writer = SyncWriter::new(&path);
+    let start = Instant::now();
+    let mut bare = Vec::new();
+    while start.elapsed() < LATENCY_MEASUREMENT {
+        let write_start = Instant::now();
+        writer.write_and_sync();
+        bare.push(write_start.elapsed());
+    }
+    let elapsed = start.elapsed();
+    out.push(Percentiles::of(
+        "bare write+fdatasync 16KiB, back to back".to_owned(),
+        LatencyRun {
+            rate_per_s: bare.len() as f64 / elapsed.as_secs_f64(),
+            latencies: bare,
+            send_lags: Vec::new(),
+            elapsed,
+        },
+    ));
+    drop(writer);
+    let _ = std::fs::remove_file(&path);
+
+    let batch = Rc::new(batch_of(LATENCY_BATCH_BYTES));
+    for partitions in PARTITION_COUNTS {
+        let name = append_name(LATENCY_BATCH_BYTES, Durability::Durable, partitions);
+        let Some(max) = results.throughput(&name) else {
+            println!("{name}: not measured in this run, so no rate to test latency at");
+            continue;
+        };
+        let rate = LATENCY_LOAD_FRACTION * max.mean_bytes_per_s / batch.size_bytes() as f64;
+        let shard = ex.run(Shard::open(root, partitions, batch.size_bytes()));
+        ex.run(shard.fixed_rate(&batch, rate, LATENCY_WARM_UP));
+        let run = ex.run(shard.fixed_rate(&batch, rate, LATENCY_MEASUREMENT));
+        ex.run(shard.delete());
+        out.push(Percentiles::of(
+            format!("{name} at {:.0}% of its max", LATENCY_LOAD_FRACTION * 100.0),
+            run,
+        ));
+    }
+    out
+}
+
+impl Shard {
+    /// Durable appends of `batch` at `rate_per_s`, round robin over the logs, for `length`:
+    /// each latency is counted from the append's intended send time, so a stall delays the
+    /// sends behind it and counts against them too.
+    async fn fixed_rate(
+        &self,
+        batch: &Rc<RecordBatch>,
+        rate_per_s: f64,
+        length: Duration,
+    ) -> LatencyRun {
+        let interval = Duration::from_secs_f64(1.0 / rate_per_s);
+        let count = (length.as_secs_f64() * rate_per_s) as u64;
+        let latencies = Rc::new(RefCell::new(Vec::with_capacity(count as usize)));
+        let mut send_lags = Vec::with_capacity(count as usize);
+        let start = Instant::now();
+        let mut sent = 0u64;
+        let mut appends = Vec::with_capacity(count as usize);
+        let mut next_retention = start;
+        while sent < count {
+            let intended = start + interval.mul_f64(sent as f64);
+            let now = Instant::now();
+            if intended > now {
+                glommio::timer::sleep(intended - now).await;
+                continue;
+            }
+            if now >= next_retention {
+                // As a broker would, in the background; appends keep their schedule.
+                let logs = self.logs.clone();
+                glommio::spawn_local(async move {
+                    for log in logs {
+                        // Fails only once the log is closed at the end of the test.
+                        let _ = log.enforce_retention().await;
+                    }
+                })
+                .detach();
+                next_retention = now + Duration::from_secs(1);
+            }
+            send_lags.push(now - intended);
+            let log = self.logs[sent as usize % self.logs.len()].clone();
+            let (batch, latencies) = (batch.clone(), latencies.clone());
+            appends.push(glommio::spawn_local(async move {
+                log.append(std::slice::from_ref(&*batch), Durability::Durable, 0)
+                    .await
+                    .expect("an append");
+                latencies.borrow_mut().push(intended.elapsed());
+            }));
+            sent += 1;
+        }
+        for append in appends {
+            append.await;
+        }
+        LatencyRun {
+            rate_per_s,
+            latencies: Rc::into_inner(latencies)
+                .expect("every append finished")
+                .into_inner(),
+            send_lags,
+            elapsed: start.elapsed(),
+        }
+    }
+}
+
+// Results and the summary.
+
+/// What each benchmark measured, sample by sample, for the summary's ratios and the latency
+/// test's rate (criterion keeps its own estimates to itself).
+#[derive(Default)]
+struct Results {
+    samples: RefCell<BTreeMap<String, Vec<(u64, Duration)>>>,
+}
+
+struct Rate {
+    mean_bytes_per_s: f64,
+    min_bytes_per_s: f64,
+    max_bytes_per_s: f64,
+}
+
+impl Results {
+    fn record(&self, name: &str, bytes: u64, elapsed: Duration) {
+        self.samples
+            .borrow_mut()
+            .entry(name.to_owned())
+            .or_default()
+            .push((bytes, elapsed));
+    }
+
+    /// Over the measurement samples (the last `SAMPLES` calls; the ones before are warm-up).
+    fn throughput(&self, name: &str) -> Option<Rate> {
+        let samples = self.samples.borrow();
+        let all = samples.get(name)?;
+        let measured = &all[all.len().saturating_sub(SAMPLES)..];
+        let bytes: u64 = measured.iter().map(|(b, _)| b).sum();
+        let seconds: f64 = measured.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        let rates = measured.iter().map(|(b, d)| *b as f64 / d.as_secs_f64());
+        Some(Rate {
+            mean_bytes_per_s: bytes as f64 / seconds,
+            min_bytes_per_s: rates.clone().fold(f64::INFINITY, f64::min),
+            max_bytes_per_s: rates.fold(0.0, f64::max),
+        })
+    }
+}
+
+fn print_summary(results: &Results, latencies: &[Percentiles]) {
+    let gib = |bytes_per_s: f64| bytes_per_s / (1024.0 * 1024.0 * 1024.0);
+    let names: Vec<String> = results.samples.borrow().keys().cloned().collect();
+    let device = RAW_DMA_CASES
+        .iter()
+        .filter(|(_, fresh)| !fresh)
+        .filter_map(|(d, _)| results.throughput(&format!("raw/dma-write-1MiB/qd{d}")))
+        .map(|t| t.mean_bytes_per_s)
+        .fold(0.0, f64::max);
+    // The filesystem's limit for what the engine does: writes into fresh fallocated extents.
+    let fallocated = results
+        .throughput("raw/dma-write-1MiB/qd4-fallocated")
+        .map_or(0.0, |t| t.mean_bytes_per_s);
+    let percent_of = |rate: f64, limit: f64| {
+        if limit > 0.0 {
+            format!("{:.1}%", 100.0 * rate / limit)
+        } else {
+            "-".to_owned()
+        }
+    };
+    println!("\nthroughput (mean over the measurement samples; spread = (max-min)/mean)");
+    println!(
+        "{:<34} {:>8} {:>8} {:>8} {:>7} {:>10} {:>11}",
+        "benchmark", "GiB/s", "min", "max", "spread", "of device", "of falloc."
+    );
+    for name in names {
+        let Some(t) = results.throughput(&name) else {
+            continue;
+        };
+        println!(
+            "{:<34} {:>8.3} {:>8.3} {:>8.3} {:>6.1}% {:>10} {:>11}",
+            name,
+            gib(t.mean_bytes_per_s),
+            gib(t.min_bytes_per_s),
+            gib(t.max_bytes_per_s),
+            100.0 * (t.max_bytes_per_s - t.min_bytes_per_s) / t.mean_bytes_per_s,
+            percent_of(t.mean_bytes_per_s, device),
+            percent_of(t.mean_bytes_per_s, fallocated),
+        );
+    }
+    if device > 0.0 {
+        println!(
+            "device limit (best raw DMA queue depth, overwriting): {:.3} GiB/s",
+            gib(device)
+        );
+        for (label, name, goal) in [
+            ("1 MiB Written, 1p", "append/1MiB/written/1p", 0.90),
+            ("1 MiB Written, 64p", "append/1MiB/written/64p", 0.90),
+            ("1 MiB Durable, 1p", "append/1MiB/durable/1p", 0.75),
+            ("1 MiB Durable, 64p", "append/1MiB/durable/64p", 0.75),
+        ] {
+            if let Some(t) = results.throughput(name) {
+                let ratio = t.mean_bytes_per_s / device;
+                println!(
+                    "goal {label}: {:.1}% of device (goal {:.0}%: {}), {} of fallocated",
+                    100.0 * ratio,
+                    100.0 * goal,
+                    if ratio >= goal { "met" } else { "MISSED" },
+                    percent_of(t.mean_bytes_per_s, fallocated),
+                );
+            }
+        }
+    }
+    if latencies.is_empty() {
+        return;
+    }
+    println!("\nlatency (microseconds)");
+    println!(
+        "{:<46} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "configuration", "rate/s", "done/s", "lag p99", "samples", "p50", "p99", "p99.9", "max"
+    );
+    for p in latencies {
+        println!(
+            "{:<46} {:>7.0} {:>7.0} {:>7.0} {:>8} {:>8.0} {:>8.0} {:>8.0} {:>8.0}",
+            p.name,
+            p.rate_per_s,
+            p.completed_per_s,
+            p.send_lag_p99_us,
+            p.samples,
+            p.p50_us,
+            p.p99_us,
+            p.p999_us,
+            p.max_us
+        );
+    }
+    let bare_p99 = latencies[0].p99_us;
+    for p in &latencies[1..] {
+        let ratio = p.p99_us / bare_p99;
+        println!(
+            "goal p99 {} <= 2x bare p99: {:.2}x: {}",
+            p.name,
+            ratio,
+            if ratio <= 2.0 { "met" } else { "MISSED" }
+        );
+    }
+}
