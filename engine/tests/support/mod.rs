@@ -80,3 +80,36 @@ pub fn values(chunks: &[Bytes]) -> Vec<(i64, Bytes)> {
     }
     out
 }
+
+/// Splits read chunks into whole batches by their length fields, panicking on a partial one.
+pub fn split_batches(chunks: &[Bytes]) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut at = 0;
+        while at < chunk.len() {
+            let length = chunk
+                .get(at + 8..at + 12)
+                .map(|field| i32::from_be_bytes(field.try_into().expect("four bytes")))
+                .expect("a whole batch length field");
+            let size = usize::try_from(length).expect("a non-negative batch length") + 12;
+            assert!(
+                at + size <= chunk.len(),
+                "a partial batch of {size} bytes at {at} in a chunk of {}",
+                chunk.len()
+            );
+            out.push(chunk.slice(at..at + size));
+            at += size;
+        }
+    }
+    out
+}
+
+/// The bytes the log stores for `batch` appended at `base_offset` with `leader_epoch`: the
+/// batch as sent with those two header fields rewritten (the CRC covers neither).
+pub fn stored_bytes(batch: &RecordBatch, base_offset: i64, leader_epoch: i32) -> Bytes {
+    let mut bytes = bytes::BytesMut::from(batch.as_bytes().as_ref());
+    pinlog_protocol::records::set_base_offset(&mut bytes, base_offset).expect("a batch header");
+    pinlog_protocol::records::set_partition_leader_epoch(&mut bytes, leader_epoch)
+        .expect("a batch header");
+    bytes.freeze()
+}
