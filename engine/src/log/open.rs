@@ -429,18 +429,27 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     };
     let producers = super::snapshots::rebuild(&inner.dir, &files, new_end).await?;
     let mut state = inner.state.borrow_mut();
-    let appended = state.appended_total;
     let active = state.active_mut();
     active.readable_len = data_len;
     active.next_offset = new_end;
     active.indexes.truncate_to(new_end);
     rewrite_index_files(&inner.dir, active)?;
-    active.start_total = appended - data_len;
+    // Everything was flushed before truncating, so the byte counters start over from the
+    // active segment's new end (the old counter may be smaller than its data: it counts only
+    // bytes appended since open).
+    active.start_total = 0;
     active.allocated_len = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+    state.appended_total = data_len;
+    state.written_total = data_len;
+    state.durable_total = data_len;
+    state.marks.clear();
     state.appender = Appender::new(&file, data_len, &tail);
     state.next_offset = new_end;
     state.high_watermark = state.high_watermark.min(new_end);
-    state.log_start_offset = state.log_start_offset.min(new_end);
+    if state.log_start_offset > new_end {
+        state.log_start_offset = new_end;
+        write_log_start(&inner.dir, new_end)?;
+    }
     state.producers = producers;
     inner.cache.borrow_mut().truncate(inner.id, new_end);
     Ok(new_end)

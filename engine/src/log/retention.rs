@@ -85,7 +85,9 @@ impl PartitionLog {
                     segment.max_timestamp >= 0 && now - segment.max_timestamp > ms as i64
                 });
                 let below_start = next_base <= state.log_start_offset;
-                if !(by_bytes || by_time || below_start) {
+                // A segment still being written (rolled, its tail not yet on the device) stays:
+                // deleting it would move the log start above the high watermark.
+                if next_base > state.high_watermark || !(by_bytes || by_time || below_start) {
                     break;
                 }
                 size -= segment.readable_len;
