@@ -180,7 +180,6 @@ fn index_cuts(name: &str, make_cuts: impl FnOnce(&Original) -> Vec<IndexCut>) {
 /// sync, are present and pass their checks. Recovery must size the segment by its batches,
 /// not by the file, or `size_bytes` and retention by bytes count the zeros.
 #[test]
-#[ignore = "BUG: open_closed takes a closed segment's file size as its data size when its indexes load"]
 fn a_rolled_segment_left_preallocated_counts_only_its_batches() {
     let root = test_dir("crash-cuts-unclosed");
     run(async {
@@ -216,7 +215,6 @@ fn a_rolled_segment_left_preallocated_counts_only_its_batches() {
 /// as Kafka does (a truncated segment drops every later one); a log end beyond them leaves a
 /// gap no read can cross and appends continue after it.
 #[test]
-#[ignore = "BUG: recovery trusts closed segments; a torn one leaves a gap up to the next segment's base"]
 fn a_torn_rolled_segment_ends_the_log() {
     let root = test_dir("crash-cuts-torn-closed");
     run(async {

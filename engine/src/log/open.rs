@@ -51,15 +51,37 @@ pub(crate) async fn open(
         segments.insert(start, segment);
         bases.push(start);
     } else {
-        let last = *bases.last().unwrap_or(&0);
-        for window in bases.windows(2) {
-            let segment = open_closed(dir, window[0], window[1], &faults, &config).await?;
-            segments.insert(window[0], segment);
+        let mut index = 0;
+        while index < bases.len() {
+            let base = bases[index];
+            let next_base = bases.get(index + 1).copied();
+            let mut segment =
+                recover_segment(dir, base, &faults, &config, next_base.is_none()).await?;
+            if let Some(next_base) = next_base.filter(|&next| segment.next_offset != next) {
+                // A closed segment whose batches end before the next segment begins: a crash
+                // after a roll, before the old segment's last writes. As in Kafka, the log
+                // ends there; the later segments go, and this one becomes the active one.
+                tracing::warn!(dir = %dir.display(), base, end = segment.next_offset, next_base, "a closed segment ends early; dropping the segments after it");
+                drop(segment);
+                for &later in &bases[index + 1..] {
+                    for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+                        let path = segment_path(dir, later, suffix);
+                        match std::fs::remove_file(&path) {
+                            Ok(()) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => return Err(EngineError::io("remove", path, e)),
+                        }
+                    }
+                }
+                sync_dir(dir).await?;
+                bases.truncate(index + 1);
+                continue;
+            }
+            // Recovery may have cut or extended the indexes: the files start over from them.
+            rewrite_index_files(dir, &mut segment)?;
+            segments.insert(base, segment);
+            index += 1;
         }
-        let mut active = recover_active(dir, last, &faults, &config).await?;
-        // Recovery may have cut or extended the indexes: the files start over from them.
-        rewrite_index_files(dir, &mut active)?;
-        segments.insert(last, active);
     }
     let active = segments.values().next_back().expect("at least one segment");
     let (next_offset, data_end) = (active.next_offset, active.readable_len);
@@ -121,54 +143,6 @@ fn list_segments(dir: &Path) -> Result<Vec<i64>, EngineError> {
     }
     bases.sort_unstable();
     Ok(bases)
-}
-
-async fn open_closed(
-    dir: &Path,
-    base: i64,
-    next_base: i64,
-    faults: &Option<Rc<crate::io::FaultPlan>>,
-    config: &LogConfig,
-) -> Result<Segment, EngineError> {
-    let file = Rc::new(
-        SegmentFile::open(&segment_path(dir, base, LOG_SUFFIX), false, faults.clone()).await?,
-    );
-    let size = file.size().await?;
-    let loaded = load_indexes(dir, base, config)
-        .ok()
-        .filter(|i| i.offset.sanity_check(size).is_ok() && i.time.sanity_check(next_base).is_ok());
-    let (indexes, data_len) = match loaded {
-        Some(indexes) => (indexes, size),
-        None => {
-            tracing::warn!(dir = %dir.display(), base, "rebuilding the indexes of a closed segment");
-            let mut scanned = scan_segment(
-                &file,
-                base,
-                0,
-                size,
-                SegmentIndexes::new(base, config.index_interval_bytes),
-            )
-            .await?;
-            if let Err(error) = scanned.indexes.on_roll() {
-                tracing::warn!(%error, "rebuilt time index lacks its final entry");
-            }
-            (scanned.indexes, scanned.data_len)
-        }
-    };
-    let max_timestamp = indexes.max_timestamp_so_far().timestamp;
-    Ok(Segment {
-        base_offset: base,
-        file,
-        readable_len: data_len,
-        next_offset: next_base,
-        max_timestamp,
-        first_timestamp: None,
-        allocated_len: size,
-        created_ms: super::flusher::now_ms() as i64,
-        indexes,
-        persisted_index_entries: (0, 0),
-        start_total: 0,
-    })
 }
 
 fn load_indexes(dir: &Path, base: i64, config: &LogConfig) -> Result<SegmentIndexes, String> {
@@ -244,11 +218,16 @@ async fn scan_segment(
     }
 }
 
-async fn recover_active(
+/// Recovers one segment: from the last index entry that still points at the batch it names,
+/// validates batches to the first bad one. The active segment is cut there and pre-allocated
+/// again; a closed one is cut to its batches (a crash may have left it pre-allocated) and its
+/// time index gets the final entry closing gives it.
+async fn recover_segment(
     dir: &Path,
     base: i64,
     faults: &Option<Rc<crate::io::FaultPlan>>,
     config: &LogConfig,
+    active: bool,
 ) -> Result<Segment, EngineError> {
     let file = Rc::new(
         SegmentFile::open(&segment_path(dir, base, LOG_SUFFIX), false, faults.clone()).await?,
@@ -275,7 +254,7 @@ async fn recover_active(
         }
     }
     indexes.truncate_to(start.1);
-    let scanned = scan_segment(&file, base, start.0, size, indexes).await?;
+    let mut scanned = scan_segment(&file, base, start.0, size, indexes).await?;
     let data_len = scanned.data_len;
     let next_offset = scanned.next_offset.unwrap_or(start.1);
     // Cut whatever follows the last good batch and restore the zeros that mark the end.
@@ -283,9 +262,19 @@ async fn recover_active(
         tracing::debug!(dir = %dir.display(), base, data_len, size, "recovery cut the active segment after its last valid batch");
         file.truncate(data_len).await?;
     }
-    let allocated = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
-    file.preallocate(allocated).await?;
-    file.sync().await?;
+    let allocated = if active {
+        let allocated = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+        file.preallocate(allocated).await?;
+        allocated
+    } else {
+        if let Err(error) = scanned.indexes.on_roll() {
+            tracing::warn!(%error, "time index of a closed segment lacks its final entry");
+        }
+        data_len
+    };
+    if data_len < size || active {
+        file.sync().await?;
+    }
     let max_timestamp = scanned
         .max_timestamp
         .max(scanned.indexes.max_timestamp_so_far().timestamp);
