@@ -2,6 +2,10 @@
 //! there is not. It writes sealed buffers in order (up to `WRITES_IN_FLIGHT_MAX` at once when
 //! they share no page), closes rolled segments, and fdatasyncs once for every Durable append
 //! that waits (group commit), or when `flush.messages` / `flush.ms` ask for it.
+//!
+//! A sync runs as a task of its own (at most one per log), beside the writes that follow it:
+//! it covers what was written when it started, so Durable appends are not starved by writes
+//! that keep coming, and the device is not idle while it flushes.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -61,7 +65,10 @@ async fn run(inner: &Rc<LogInner>) {
             }
             Work::Writes(writes) => write_all(inner, writes).await,
             Work::Close(base) => close_segment(inner, base).await,
-            Work::Sync => sync(inner).await,
+            Work::Sync => {
+                start_sync(inner);
+                Ok(())
+            }
         };
         if let Err(error) = result {
             inner.state.borrow_mut().fail(error.to_string());
@@ -76,7 +83,15 @@ fn next_work(inner: &Rc<LogInner>) -> Work {
     if state.failed.is_some() {
         return Work::Idle;
     }
-    state.seal_active();
+    // Seal the partly filled window only when this round has room for it: while full windows
+    // queue up, sealing it would add a small write that shares its last page with the next
+    // one, and so runs alone.
+    if state.ops.len() < WRITES_IN_FLIGHT_MAX {
+        state.seal_active();
+    }
+    if !state.sync_running && sync_due(&state) {
+        return Work::Sync;
+    }
     match state.ops.front() {
         Some(FlushOp::Close { segment_base }) => {
             let base = *segment_base;
@@ -109,9 +124,6 @@ fn next_work(inner: &Rc<LogInner>) -> Work {
             return Work::Writes(writes);
         }
         None => {}
-    }
-    if sync_due(&state) {
-        return Work::Sync;
     }
     Work::Idle
 }
@@ -187,6 +199,24 @@ async fn write_all(
     }
     state.advance_written(end_total);
     Ok(())
+}
+
+/// Starts a sync task; it kicks the flusher when done, for the waiters that came meanwhile.
+fn start_sync(inner: &Rc<LogInner>) {
+    inner.state.borrow_mut().sync_running = true;
+    let inner = inner.clone();
+    glommio::spawn_local(async move {
+        let result = sync(&inner).await;
+        {
+            let mut state = inner.state.borrow_mut();
+            state.sync_running = false;
+            if let Err(error) = result {
+                state.fail(error.to_string());
+            }
+        }
+        kick(&inner);
+    })
+    .detach();
 }
 
 async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {

@@ -111,6 +111,7 @@ pub(crate) async fn open(
         ops: VecDeque::new(),
         dirty_files: Vec::new(),
         flusher_running: false,
+        sync_running: false,
         flush_timer_armed: false,
         written_waiters: Waiters::default(),
         durable_waiters: Waiters::default(),

@@ -72,6 +72,8 @@ pub(crate) struct LogState {
     pub ops: VecDeque<FlushOp>,
     pub dirty_files: Vec<Rc<SegmentFile>>,
     pub flusher_running: bool,
+    /// A sync task is in flight (see the flusher); at most one per log.
+    pub sync_running: bool,
     pub flush_timer_armed: bool,
     pub written_waiters: Waiters<u64>,
     pub durable_waiters: Waiters<u64>,
