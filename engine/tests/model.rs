@@ -11,8 +11,7 @@
 //! written (it sizes closed segments by their written bytes); otherwise it may delete fewer
 //! segments, and the model follows what the log did.
 //!
-//! Known bugs have ignored tests of their own below; until they are fixed the generated cases
-//! steer around them (`avoid_*`), so this test stays green and keeps checking the rest.
+//! Bugs it found have tests of their own below (ignored while unfixed).
 //!
 //! `PROPTEST_CASES` sets the number of cases (32 by default, to keep `cargo test` quick);
 //! `PINLOG_MODEL_TRACE=1` (with `--nocapture`) prints every case and step as it runs.
@@ -402,9 +401,6 @@ struct Model {
     log_end: i64,
     /// What Written and Durable appends guaranteed the high watermark to be at least.
     written_at_least: i64,
-    /// The log's count of bytes appended since it was opened (its active segment's data at
-    /// open, plus every append since).
-    appended_since_open: u64,
 }
 
 impl Model {
@@ -419,7 +415,6 @@ impl Model {
             log_start: 0,
             log_end: 0,
             written_at_least: 0,
-            appended_since_open: 0,
         }
     }
 
@@ -447,7 +442,6 @@ impl Model {
         if active_bytes > 0 && active_bytes + incoming > self.segment_bytes {
             self.roll();
         }
-        self.appended_since_open += incoming;
         let base = self.log_end;
         let mut next = base;
         for batch in batches {
@@ -531,23 +525,9 @@ impl Model {
         self.log_end
     }
 
-    /// What the log counts as appended when it opens: its active segment's data.
+    /// After a reopen everything is written.
     fn reopened(&mut self) {
         self.written_at_least = self.log_end;
-        self.appended_since_open = self.active().bytes();
-    }
-
-    /// Bytes of the segment that holds `offset` that a truncation there keeps.
-    fn kept_bytes(&self, offset: i64) -> u64 {
-        let Some(segment) = self.segments.iter().rev().find(|s| s.base <= offset) else {
-            return 0;
-        };
-        segment
-            .batches
-            .iter()
-            .take_while(|b| b.last < offset)
-            .map(|b| b.bytes.len() as u64)
-            .sum()
     }
 
     fn containing(&self, offset: i64) -> Option<usize> {
@@ -723,8 +703,6 @@ async fn apply(
                     index.index(model.log_start.max(1) as usize) as i64
                 }
             };
-            let offset = avoid_lowering_the_log_start(model, offset);
-            let offset = avoid_underflowing_the_appended_count(model, offset);
             let new_end = log
                 .truncate_to(offset)
                 .await
@@ -770,7 +748,8 @@ async fn apply(
                 log.flush()
                     .await
                     .unwrap_or_else(|e| panic!("{context}: {e}"));
-                wait_for_rolled_segments_closed(path, model, context).await;
+                // A crash: whatever the flusher has not done yet (closing a rolled segment) is
+                // for recovery to finish.
             } else {
                 log.close()
                     .await
@@ -786,54 +765,6 @@ async fn apply(
                 "{context}: after reopen"
             );
         }
-    }
-}
-
-/// Waits until the flusher has closed every rolled segment (cut its file to its data) and a
-/// little longer for its index files: a crash before that is a known bug
-/// (`a_rolled_segment_left_preallocated_counts_only_its_batches` in crash_cuts.rs). Remove once
-/// that is fixed.
-async fn wait_for_rolled_segments_closed(path: &std::path::Path, model: &Model, context: &str) {
-    let rolled = &model.segments[..model.segments.len() - 1];
-    for _ in 0..5000 {
-        let closed = rolled.iter().all(|segment| {
-            let file = path.join(format!("{:020}.log", segment.base));
-            std::fs::metadata(file).is_ok_and(|m| m.len() == segment.bytes())
-        });
-        if closed {
-            glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
-            return;
-        }
-        glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-    }
-    panic!("{context}: rolled segments still open after 5 s");
-}
-
-/// Moves a truncation point out of the batch that holds the log start: cutting that batch
-/// lowers the log start, which the log does not persist (see
-/// `truncating_below_the_log_start_survives_a_reopen`). Remove once that is fixed.
-fn avoid_lowering_the_log_start(model: &Model, offset: i64) -> i64 {
-    match model.containing(offset.max(model.log_start)) {
-        Some(i) => {
-            let batch = model.batches().nth(i).expect("the containing batch");
-            if batch.base < model.log_start {
-                batch.last + 1
-            } else {
-                offset.max(model.log_start)
-            }
-        }
-        None => offset.max(model.log_start),
-    }
-}
-
-/// Truncates at the log end instead when the kept bytes of the segment cut would exceed the
-/// bytes appended since open, which underflows the log's byte counter (see
-/// `truncating_into_a_segment_from_before_the_open`). Remove once that is fixed.
-fn avoid_underflowing_the_appended_count(model: &Model, offset: i64) -> i64 {
-    if model.kept_bytes(offset) > model.appended_since_open {
-        model.log_end
-    } else {
-        offset
     }
 }
 
