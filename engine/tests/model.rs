@@ -93,6 +93,7 @@ fn truncating_below_the_log_start_survives_a_reopen() {
         assert_eq!(log.log_start_offset(), 0, "the log start before the reopen");
         log.close().await.unwrap();
     });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `truncate_locked` sets the new active segment's `start_total` to `appended_total -
@@ -133,6 +134,7 @@ fn truncating_into_a_segment_from_before_the_open() {
         assert_eq!(log.high_watermark(), 155);
         log.close().await.unwrap();
     });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Retention sizes closed segments by their written bytes and deletes them whether or not
@@ -175,6 +177,7 @@ fn retention_deletes_nothing_above_the_high_watermark() {
             log.close().await.unwrap();
         }
     });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `close` collects the segments' `Rc<SegmentFile>`s with `.clone()` while the segments keep
@@ -203,6 +206,7 @@ fn close_closes_the_segment_files() {
         log.close().await.unwrap();
         assert_eq!(open_files_under(&path), Vec::<std::path::PathBuf>::new());
     });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Files under `dir` this process has open.
