@@ -52,32 +52,102 @@ fn config() -> LogConfig {
 
 #[test]
 fn every_cut_in_the_last_batches_keeps_what_precedes_it() {
-    let root = test_dir("crash-cuts-log");
+    log_cuts("crash-cuts-log", Original::active_base, ZERO_REGION_BYTES);
+}
+
+/// The same cuts in the last batches of the segment before the active one: recovery ends the
+/// log at the damaged batch there and drops the active segment, as Kafka does.
+#[test]
+fn every_cut_in_a_rolled_segment_ends_the_log_there() {
+    log_cuts("crash-cuts-rolled", Original::last_closed_base, 0);
+}
+
+/// Recovery validates a segment from the batch its last index entry names; a changed byte
+/// inside an earlier batch (bit rot: a crash only tears what was never synced, which lies after
+/// that entry) is trusted, and reads serve the batch although its CRC fails. Kafka's recovery
+/// does the same below its recovery point, but a read path that checks CRCs (or a full scan of
+/// segments not closed cleanly) would refuse it.
+#[test]
+#[ignore = "BUG: a flipped byte before a segment's last index entry is served (invalid CRC)"]
+fn a_flipped_byte_before_the_last_index_entry_is_not_served() {
+    let root = test_dir("crash-cuts-rot");
     run(async {
         let original = build(&root.join("original")).await;
-        let active = original.active_batches();
-        let first_cut = active[active.len() - FINAL_BATCH_RECORDS.len()].position;
-        let last_cut = original.active_data_end + ZERO_REGION_BYTES;
+        let base = original.last_closed_base();
+        let batches = original.batches_of(base);
+        let victim = batches[batches.len() - FINAL_BATCH_RECORDS.len()];
+        assert!(victim.position < original.scan_start(base));
+        // A byte of the first record, covered by the CRC.
+        let cut = Cut::Flip(victim.position + 70);
+        let storage = ShardStorage::new(&root, 0);
+        let work = root.join("work");
+        original.restore_with(&work, base, cut);
+        let log = PartitionLog::open(&storage, &work, config())
+            .await
+            .expect("reopening");
+        // Ending the log before the batch and refusing to read it are both fine; serving it
+        // is not.
+        let mut offset = log.log_start_offset();
+        while offset < log.high_watermark() {
+            let Ok(read) = log.read(offset, 1 << 20).await else {
+                break;
+            };
+            for bytes in split_batches(&read.chunks) {
+                let batch = RecordBatch::new(bytes).expect("a batch header");
+                if let Err(e) = batch.validate_header() {
+                    panic!("{cut:?}: served the batch at {offset}: {e}");
+                }
+                offset = batch.last_offset() + 1;
+            }
+        }
+        close(log).await;
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Reopens copies of the log with the `.log` of the segment at `segment(original)` damaged at
+/// every byte of its last [`FINAL_BATCH_RECORDS`]`.len()` batches and of `zeros` bytes after:
+/// truncated and zeroed everywhere; flipped and overwritten where recovery validates, from the
+/// batch the segment's last index entry names (see
+/// `a_flipped_byte_before_the_last_index_entry_is_not_served`).
+fn log_cuts(name: &str, segment: fn(&Original) -> i64, zeros: u64) {
+    let root = test_dir(name);
+    run(async {
+        let original = build(&root.join("original")).await;
+        let base = segment(&original);
+        let batches = original.batches_of(base);
+        let first_cut = batches[batches.len() - FINAL_BATCH_RECORDS.len()].position;
+        let last = batches.last().expect("batches");
+        let last_cut = last.position + last.bytes.len() as u64 + zeros;
+        let scan_start = original.scan_start(base);
+        if base == original.active_base() {
+            assert!(
+                scan_start <= first_cut,
+                "recovery validates all the final batches of the active segment"
+            );
+        }
         let mut cuts = Vec::new();
         for position in first_cut..last_cut {
             cuts.push(Cut::Truncate(position));
             cuts.push(Cut::ZeroFrom(position));
-            cuts.push(Cut::Flip(position));
-            if position % 3 == 0 {
-                cuts.push(Cut::Garbage(position));
+            if position >= scan_start {
+                cuts.push(Cut::Flip(position));
+                if position % 3 == 0 {
+                    cuts.push(Cut::Garbage(position));
+                }
             }
         }
         let storage = ShardStorage::new(&root, 0);
         let work = root.join("work");
         for (i, cut) in cuts.iter().enumerate() {
-            let damaged = original.restore_with(&work, *cut);
-            let expected = original.expected_after(&damaged);
+            let damaged = original.restore_with(&work, base, *cut);
+            let expected = original.expected_after(base, &damaged);
             // Appending and reopening again is the slow part: every few cuts, and after every
             // cut confined to a leader epoch (which the log may keep or cut at).
             let continue_after = i % 8 == 0 || expected.epoch_only.is_some();
             check_reopen(&storage, &work, &original, &expected, continue_after)
                 .await
-                .unwrap_or_else(|e| panic!("{cut:?}: {e}"));
+                .unwrap_or_else(|e| panic!("segment {base}, {cut:?}: {e}"));
         }
     });
     let _ = std::fs::remove_dir_all(&root);
@@ -294,7 +364,6 @@ struct Original {
     values: Vec<Bytes>,
     files: Vec<SavedFile>,
     segment_bases: Vec<i64>,
-    active_data_end: u64,
 }
 
 /// The value of the record at `offset`: a function of the offset alone, short for the final
@@ -342,7 +411,9 @@ async fn build(dir: &Path) -> Original {
         if i as u64 == LEADING_BATCHES {
             log.roll_now().await.expect("a roll");
         }
-        let short = i as u64 >= LEADING_BATCHES + ACTIVE_BATCHES;
+        let short = (LEADING_BATCHES - FINAL_BATCH_RECORDS.len() as u64..LEADING_BATCHES)
+            .contains(&(i as u64))
+            || i as u64 >= LEADING_BATCHES + ACTIVE_BATCHES;
         let batch = batch_at(next, count, short);
         values.extend((next..next + count as i64).map(|o| value(o, short)));
         let outcome = log
@@ -429,7 +500,6 @@ async fn build(dir: &Path) -> Original {
         values,
         files,
         segment_bases,
-        active_data_end,
     }
 }
 
@@ -449,8 +519,30 @@ impl Original {
             .unwrap_or_else(|| panic!("no {name} in the original log"))
     }
 
+    /// Where recovery starts validating the segment at `base`: the batch its last index entry
+    /// names (0 without entries).
+    fn scan_start(&self, base: i64) -> u64 {
+        let index = &self.file(&format!("{base:020}.index")).bytes;
+        index
+            .chunks_exact(8)
+            .rev()
+            .find(|entry| entry.iter().any(|&b| b != 0))
+            .map_or(0, |entry| {
+                u64::from(u32::from_be_bytes(
+                    entry[4..8].try_into().expect("four bytes"),
+                ))
+            })
+    }
+
+    fn last_closed_base(&self) -> i64 {
+        self.segment_bases[self.segment_bases.len() - 2]
+    }
+
     fn active_batches(&self) -> Vec<&Acked> {
-        let base = self.active_base();
+        self.batches_of(self.active_base())
+    }
+
+    fn batches_of(&self, base: i64) -> Vec<&Acked> {
         self.batches.iter().filter(|b| b.segment == base).collect()
     }
 
@@ -471,11 +563,11 @@ impl Original {
         }
     }
 
-    /// Restores the copy with `cut` applied to the active segment's `.log`; returns the
-    /// damaged image of its saved bytes (and the file length).
-    fn restore_with(&self, work: &Path, cut: Cut) -> Damaged {
+    /// Restores the copy with `cut` applied to the `.log` of the segment at `base`; returns
+    /// the damaged image of its saved bytes (and the file length).
+    fn restore_with(&self, work: &Path, base: i64, cut: Cut) -> Damaged {
         self.restore(work);
-        let saved = self.file(&self.active_file("log"));
+        let saved = self.file(&format!("{base:020}.log"));
         let mut bytes = saved.bytes.clone();
         let mut len = saved.len;
         match cut {
@@ -507,15 +599,16 @@ impl Original {
         Damaged { bytes, len }
     }
 
-    /// What recovery must give back from a damaged active segment: the batches up to the
-    /// first one whose bytes changed. A change confined to partitionLeaderEpoch, which no
-    /// checksum covers, may keep the batch (with the changed bytes) or end the log there.
-    fn expected_after(&self, damaged: &Damaged) -> Expected {
-        let saved = self.file(&self.active_file("log"));
+    /// What recovery must give back from a damaged segment at `base`: the batches up to the
+    /// first one whose bytes changed (none of a later segment if one did). A change confined
+    /// to partitionLeaderEpoch, which no checksum covers, may keep the batch (with the changed
+    /// bytes) or end the log there.
+    fn expected_after(&self, base: i64, damaged: &Damaged) -> Expected {
+        let saved = self.file(&format!("{base:020}.log"));
         let mut epoch_only = None;
         let mut damaged_bytes = None;
         for (index, batch) in self.batches.iter().enumerate() {
-            if batch.segment != self.active_base() {
+            if batch.segment != base {
                 continue;
             }
             let range = batch.position as usize..batch.position as usize + batch.bytes.len();
