@@ -1,3 +1,26 @@
-//! The thread-per-core broker runtime (see DESIGN.md, "Threading" and "Routing").
+//! pinlog's thread-per-core runtime: the broker that Kafka clients talk to.
 //!
-//! Not built yet: this crate is delivered by issue 4.
+//! How the pieces fit (DESIGN.md, "Threading" and "Routing"):
+//! - [`runtime`] starts one pinned glommio executor per shard, binds its memory to its core's
+//!   NUMA node, joins the channel mesh, opens the partitions the shard owns and listens.
+//! - [`router`] says which shard owns a partition: one pure function.
+//! - [`mesh`] carries requests for other shards' partitions and their replies.
+//! - [`network`] reads request frames, dispatches them and writes responses in request order.
+//! - [`handlers`] holds one module per Kafka API.
+//! - [`metadata`] is the cluster metadata (topics, partitions, configs): a log owned by shard 0,
+//!   applied on start and broadcast to every shard on change.
+
+pub mod config;
+pub mod error;
+pub mod limits;
+
+pub use config::{BrokerConfig, LogDefaults};
+pub use error::BrokerError;
+
+/// Runs the broker until SIGINT or SIGTERM, then shuts it down cleanly.
+pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
+    Err(BrokerError::Config(format!(
+        "the broker runtime is being built (listen {})",
+        config.listen
+    )))
+}

@@ -1,0 +1,149 @@
+//! The broker's configuration: what `pinlog serve` takes from flags and its TOML file.
+//!
+//! Every field has a default, so an empty file (or none) gives the embedded default broker:
+//! data in `./pinlog-data`, listening on `127.0.0.1:9092`, one shard per core.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use pinlog_engine::{IoMode, LogConfig};
+use serde::Deserialize;
+
+use crate::limits;
+
+/// The broker's settings. Field names are the TOML keys; unknown keys are an error, so that a
+/// typo never silently leaves a default in place.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// Where partition logs and the metadata log live.
+    pub data_dir: PathBuf,
+    /// Address every shard binds (SO_REUSEPORT).
+    pub listen: SocketAddr,
+    /// `host:port` given to clients in Metadata; the listen address when unset.
+    pub advertise: Option<String>,
+    /// Shards (one pinned executor each); one per available core when unset.
+    pub shards: Option<usize>,
+    /// This broker's node id (Kafka's `node.id`).
+    pub node_id: i32,
+    /// Kafka's `auto.create.topics.enable`: Metadata for an unknown topic creates it.
+    pub auto_create_topics: bool,
+    /// Kafka's `num.partitions`: partitions of an auto-created topic, and of a CreateTopics
+    /// request that leaves the count to the broker (-1).
+    pub default_partitions: i32,
+    /// Kafka's `socket.request.max.bytes`: larger request frames close the connection.
+    pub request_bytes_max: usize,
+    /// Request bytes a shard holds in flight (read, not yet answered); beyond it the shard
+    /// stops reading its sockets until responses drain.
+    pub shard_inflight_bytes_max: usize,
+    /// Bytes of each shard's batch cache.
+    pub shard_cache_bytes: usize,
+    /// Allow a data directory on a filesystem without O_DIRECT (tmpfs) through buffered I/O.
+    pub allow_buffered_io: bool,
+    /// Broker-wide defaults of the topic-level log settings (Kafka's `log.*` settings).
+    pub log: LogDefaults,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            data_dir: PathBuf::from("./pinlog-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 9092)),
+            advertise: None,
+            shards: None,
+            node_id: 0,
+            auto_create_topics: true,
+            default_partitions: 1,
+            request_bytes_max: limits::REQUEST_BYTES_MAX_DEFAULT,
+            shard_inflight_bytes_max: limits::SHARD_INFLIGHT_BYTES_MAX_DEFAULT,
+            shard_cache_bytes: pinlog_engine::limits::CACHE_BYTES_DEFAULT,
+            allow_buffered_io: false,
+            log: LogDefaults::default(),
+        }
+    }
+}
+
+impl BrokerConfig {
+    pub fn io_mode(&self) -> IoMode {
+        if self.allow_buffered_io {
+            IoMode::AllowBuffered
+        } else {
+            IoMode::Direct
+        }
+    }
+
+    /// The shard count: the configured one, else one per available core.
+    pub fn shard_count(&self) -> usize {
+        self.shards.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(1)
+        })
+    }
+
+    /// `(host, port)` that clients are told to connect to.
+    pub fn advertised(&self) -> (String, i32) {
+        let fallback = || (self.listen.ip().to_string(), i32::from(self.listen.port()));
+        let Some(advertise) = &self.advertise else {
+            return fallback();
+        };
+        match advertise.rsplit_once(':') {
+            Some((host, port)) => match port.parse::<u16>() {
+                Ok(port) => (host.trim_matches(['[', ']']).to_string(), i32::from(port)),
+                Err(_) => fallback(),
+            },
+            None => (advertise.clone(), i32::from(self.listen.port())),
+        }
+    }
+}
+
+/// Kafka's broker-level `log.*` defaults, applied to topics that do not override them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogDefaults {
+    /// `log.segment.bytes`
+    pub segment_bytes: u64,
+    /// `log.roll.ms`
+    pub segment_ms: Option<u64>,
+    /// `log.retention.bytes`
+    pub retention_bytes: Option<u64>,
+    /// `log.retention.ms`
+    pub retention_ms: Option<u64>,
+    /// `log.flush.interval.messages`
+    pub flush_messages: Option<u64>,
+    /// `log.flush.interval.ms`
+    pub flush_ms: Option<u64>,
+    /// `message.max.bytes`
+    pub max_message_bytes: u32,
+}
+
+impl Default for LogDefaults {
+    fn default() -> Self {
+        let kafka = LogConfig::default();
+        LogDefaults {
+            segment_bytes: kafka.segment_bytes,
+            segment_ms: kafka.segment_ms,
+            retention_bytes: kafka.retention_bytes,
+            retention_ms: kafka.retention_ms,
+            flush_messages: kafka.flush_messages,
+            flush_ms: kafka.flush_ms,
+            max_message_bytes: kafka.max_message_bytes,
+        }
+    }
+}
+
+impl LogDefaults {
+    pub fn log_config(&self, io_mode: IoMode) -> LogConfig {
+        LogConfig {
+            segment_bytes: self.segment_bytes,
+            segment_ms: self.segment_ms,
+            retention_bytes: self.retention_bytes,
+            retention_ms: self.retention_ms,
+            flush_messages: self.flush_messages,
+            flush_ms: self.flush_ms,
+            max_message_bytes: self.max_message_bytes,
+            io_mode,
+            ..LogConfig::default()
+        }
+    }
+}
