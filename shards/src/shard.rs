@@ -1,0 +1,253 @@
+//! One shard's state: its partitions' logs, its copy of the cluster metadata, its side of the
+//! mesh, and (on shard 0) the controller.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use glommio::sync::Semaphore;
+use pinlog_engine::{PartitionLog, ShardStorage};
+
+use crate::config::BrokerConfig;
+use crate::controller::Controller;
+use crate::limits::FETCH_WAIT_MS_MAX;
+use crate::mesh::{Mesh, ShardReply, ShardRequest};
+use crate::metadata::{configs, ClusterMetadata, MetadataRecord, TopicMetadata};
+use crate::partition_ops;
+use crate::router;
+
+/// Partitions this shard owns, by topic then partition index (`None`: owned by another shard).
+type LogTable = HashMap<String, Vec<Option<PartitionLog>>>;
+
+pub struct Shard {
+    id: usize,
+    config: Arc<BrokerConfig>,
+    storage: Rc<ShardStorage>,
+    metadata: RefCell<Rc<ClusterMetadata>>,
+    logs: RefCell<LogTable>,
+    mesh: Mesh,
+    controller: Option<Controller>,
+    /// Request bytes read from sockets and not yet answered (DESIGN.md, backpressure).
+    inflight_bytes: Rc<Semaphore>,
+    shutting_down: Cell<bool>,
+}
+
+impl Shard {
+    pub fn new(
+        config: Arc<BrokerConfig>,
+        storage: Rc<ShardStorage>,
+        metadata: ClusterMetadata,
+        mesh: Mesh,
+        controller: Option<Controller>,
+    ) -> Shard {
+        let budget = config.shard_inflight_bytes_max as u64;
+        Shard {
+            id: mesh.shard_id(),
+            config,
+            storage,
+            metadata: RefCell::new(Rc::new(metadata)),
+            logs: RefCell::new(HashMap::new()),
+            mesh,
+            controller,
+            inflight_bytes: Rc::new(Semaphore::new(budget)),
+            shutting_down: Cell::new(false),
+        }
+    }
+
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    pub fn shard_count(&self) -> usize {
+        self.mesh.shard_count()
+    }
+
+    pub fn config(&self) -> &BrokerConfig {
+        &self.config
+    }
+
+    pub fn mesh(&self) -> &Mesh {
+        &self.mesh
+    }
+
+    pub fn controller(&self) -> Option<&Controller> {
+        self.controller.as_ref()
+    }
+
+    pub fn inflight_bytes(&self) -> &Rc<Semaphore> {
+        &self.inflight_bytes
+    }
+
+    pub fn metadata(&self) -> Rc<ClusterMetadata> {
+        self.metadata.borrow().clone()
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.get()
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.set(true);
+    }
+
+    pub fn owns(&self, topic: &str, partition: i32) -> bool {
+        router::owner(topic, partition, self.shard_count()) == self.id
+    }
+
+    pub fn log(&self, topic: &str, partition: i32) -> Option<PartitionLog> {
+        let logs = self.logs.borrow();
+        logs.get(topic)?
+            .get(usize::try_from(partition).ok()?)?
+            .clone()
+    }
+
+    pub fn partition_exists(&self, topic: &str, partition: i32) -> bool {
+        self.metadata
+            .borrow()
+            .topic(topic)
+            .is_some_and(|t| (0..t.partitions).contains(&partition))
+    }
+
+    /// Every log this shard holds.
+    pub fn all_logs(&self) -> Vec<PartitionLog> {
+        self.logs
+            .borrow()
+            .values()
+            .flat_map(|logs| logs.iter().flatten().cloned())
+            .collect()
+    }
+
+    fn log_dir(&self, topic: &str, partition: i32) -> PathBuf {
+        self.config.data_dir.join(format!("{topic}-{partition}"))
+    }
+
+    /// Opens the logs of every partition of `topic` this shard owns and has not opened yet.
+    async fn open_partitions(&self, topic: &TopicMetadata, metadata: &ClusterMetadata) {
+        let config = configs::log_config(topic, metadata, &self.config);
+        let wanted: Vec<i32> = (0..topic.partitions)
+            .filter(|&p| self.owns(&topic.name, p) && self.log(&topic.name, p).is_none())
+            .collect();
+        for chunk in wanted.chunks(crate::limits::PARTITIONS_OPENED_AT_ONCE) {
+            let opened = futures::future::join_all(chunk.iter().map(|&partition| {
+                let dir = self.log_dir(&topic.name, partition);
+                let config = config.clone();
+                async move {
+                    let result = PartitionLog::open(&self.storage, &dir, config).await;
+                    (partition, result)
+                }
+            }))
+            .await;
+            let mut logs = self.logs.borrow_mut();
+            let slots = logs.entry(topic.name.clone()).or_default();
+            for (partition, result) in opened {
+                match result {
+                    Ok(log) => {
+                        let index = partition as usize;
+                        if slots.len() <= index {
+                            slots.resize(index + 1, None);
+                        }
+                        slots[index] = Some(log);
+                    }
+                    Err(error) => tracing::error!(
+                        shard = self.id,
+                        topic = topic.name,
+                        partition,
+                        "opening the partition log failed: {error}"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Opens every partition this shard owns (at start).
+    pub async fn open_all(&self) {
+        let metadata = self.metadata();
+        for topic in metadata.topics.values() {
+            self.open_partitions(topic, &metadata).await;
+        }
+    }
+
+    /// Applies metadata records the controller has made durable: opens the logs of new
+    /// partitions before publishing them (so a request that sees a partition finds its log),
+    /// and unpublishes deleted topics before deleting their logs.
+    pub async fn apply(&self, records: &[MetadataRecord]) {
+        for record in records {
+            let mut next = (*self.metadata()).clone();
+            next.apply(record);
+            match record {
+                MetadataRecord::CreateTopic(topic) => {
+                    self.open_partitions(topic, &next).await;
+                    *self.metadata.borrow_mut() = Rc::new(next);
+                }
+                MetadataRecord::SetPartitions { name, .. } => {
+                    if let Some(topic) = next.topic(name).cloned() {
+                        self.open_partitions(&topic, &next).await;
+                    }
+                    *self.metadata.borrow_mut() = Rc::new(next);
+                }
+                MetadataRecord::DeleteTopic { name } => {
+                    *self.metadata.borrow_mut() = Rc::new(next);
+                    let logs = self.logs.borrow_mut().remove(name).unwrap_or_default();
+                    for log in logs.into_iter().flatten() {
+                        if let Err(error) = log.delete().await {
+                            tracing::error!(
+                                shard = self.id,
+                                topic = name,
+                                "deleting a partition log failed: {error}"
+                            );
+                        }
+                    }
+                }
+                MetadataRecord::SetTopicConfigs { .. }
+                | MetadataRecord::SetBrokerConfigs { .. } => {
+                    *self.metadata.borrow_mut() = Rc::new(next);
+                    self.reconfigure_logs();
+                }
+            }
+        }
+    }
+
+    /// Gives every open log the configuration its topic now has.
+    fn reconfigure_logs(&self) {
+        let metadata = self.metadata();
+        for (name, logs) in self.logs.borrow().iter() {
+            let Some(topic) = metadata.topic(name) else {
+                continue;
+            };
+            let config = configs::log_config(topic, &metadata, &self.config);
+            for log in logs.iter().flatten() {
+                log.set_config(config.clone());
+            }
+        }
+    }
+
+    /// Serves a request another shard sent over the mesh.
+    pub async fn serve_mesh_request(self: &Rc<Self>, request: ShardRequest) -> ShardReply {
+        match request {
+            ShardRequest::Partitions(tasks) => {
+                ShardReply::Partitions(partition_ops::run_local(self, tasks).await)
+            }
+            ShardRequest::WaitForData {
+                targets,
+                max_wait_ms,
+            } => {
+                let max_wait = Duration::from_millis(max_wait_ms.min(FETCH_WAIT_MS_MAX));
+                partition_ops::wait_local(self, &targets, max_wait).await;
+                ShardReply::DataReady
+            }
+            ShardRequest::Controller(request) => match &self.controller {
+                Some(controller) => ShardReply::Controller(controller.serve(self, request).await),
+                None => ShardReply::Controller(crate::controller::ControllerReply::not_controller(
+                    &request,
+                )),
+            },
+            ShardRequest::Apply(records) => {
+                self.apply(&records).await;
+                ShardReply::Applied
+            }
+        }
+    }
+}
