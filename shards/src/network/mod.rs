@@ -1,0 +1,69 @@
+//! Per-shard network: every shard binds the listen address with SO_REUSEPORT (glommio's
+//! listener sets it) and the kernel spreads connections; a connection stays on its shard.
+
+mod connection;
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use glommio::net::TcpListener;
+
+use crate::error::BrokerError;
+use crate::limits::SHUTDOWN_POLL_MS;
+use crate::shard::Shard;
+
+pub fn bind(address: std::net::SocketAddr) -> Result<TcpListener, BrokerError> {
+    TcpListener::bind(address).map_err(|error| BrokerError::Bind {
+        address,
+        source: error.into(),
+    })
+}
+
+/// Accepts connections until the shard shuts down; each connection is a task of its own.
+pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
+    let connections = Rc::new(glommio::sync::Gate::new());
+    loop {
+        let accepted = futures::future::select(
+            Box::pin(listener.accept()),
+            Box::pin(glommio::timer::sleep(Duration::from_millis(
+                SHUTDOWN_POLL_MS,
+            ))),
+        )
+        .await;
+        if shard.is_shutting_down() {
+            break;
+        }
+        let stream = match accepted {
+            futures::future::Either::Left((Ok(stream), _)) => stream,
+            futures::future::Either::Left((Err(error), _)) => {
+                tracing::warn!(shard = shard.id(), "accept failed: {error}");
+                glommio::timer::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            futures::future::Either::Right(_) => continue,
+        };
+        let shard = shard.clone();
+        // A dropped task is a cancelled one: detach it; the gate still tracks it.
+        match connections.spawn(async move { connection::serve(shard, stream).await }) {
+            Ok(task) => {
+                task.detach();
+            }
+            Err(error) => tracing::warn!("connection not served: {error}"),
+        }
+    }
+    // Stop accepting first, then wait for the open connections to finish what they read.
+    drop(listener);
+    let drained = futures::future::select(
+        Box::pin(connections.close()),
+        Box::pin(glommio::timer::sleep(Duration::from_millis(
+            crate::limits::SHUTDOWN_DRAIN_MS_MAX,
+        ))),
+    )
+    .await;
+    if let futures::future::Either::Right(_) = drained {
+        tracing::warn!(
+            shard = shard.id(),
+            "connections still busy at shutdown; closing anyway"
+        );
+    }
+}
