@@ -11,16 +11,19 @@
 //!   applied on start and broadcast to every shard on change.
 
 pub mod config;
+pub mod controller;
 pub mod error;
+pub mod handlers;
 pub mod limits;
+pub mod mesh;
+pub mod metadata;
+pub mod network;
+pub mod numa;
+pub mod partition_ops;
+pub mod router;
+pub mod runtime;
+pub mod shard;
 
 pub use config::{BrokerConfig, LogDefaults};
 pub use error::BrokerError;
-
-/// Runs the broker until SIGINT or SIGTERM, then shuts it down cleanly.
-pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
-    Err(BrokerError::Config(format!(
-        "the broker runtime is being built (listen {})",
-        config.listen
-    )))
-}
+pub use runtime::serve;

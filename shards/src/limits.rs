@@ -40,3 +40,9 @@ pub const SHUTDOWN_POLL_MS: u64 = 50;
 
 /// Longest a clean shutdown waits for in-flight requests before closing the logs anyway.
 pub const SHUTDOWN_DRAIN_MS_MAX: u64 = 10_000;
+
+/// Partition logs a shard opens concurrently (at start, or for a new topic).
+pub const PARTITIONS_OPENED_AT_ONCE: usize = 64;
+
+/// Longest the broker waits for every shard to open its partitions and listen.
+pub const SHARD_START_SECONDS_MAX: u64 = 600;

@@ -1,0 +1,344 @@
+//! Starting and stopping the broker: one pinned glommio executor per shard, the channel mesh,
+//! the metadata log handed to shard 0, signal handling, and a clean shutdown.
+
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use glommio::channels::channel_mesh::MeshBuilder;
+use glommio::{LocalExecutorBuilder, Placement};
+use pinlog_engine::{DataDir, ShardStorage};
+
+use crate::config::BrokerConfig;
+use crate::controller::Controller;
+use crate::error::BrokerError;
+use crate::limits::{MESH_CHANNEL_MESSAGES, SHARD_START_SECONDS_MAX, SHUTDOWN_POLL_MS};
+use crate::mesh::{self, Mesh, MeshMessage};
+use crate::metadata::log::{MetadataLog, METADATA_DIR};
+use crate::metadata::{validate_topic_name, ClusterMetadata};
+use crate::shard::Shard;
+use crate::{network, numa};
+
+/// Runs the broker until SIGINT or SIGTERM, then shuts it down cleanly: stop accepting,
+/// finish in-flight requests, flush and close every log.
+pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
+    let shard_count = config.shard_count();
+    if shard_count == 0 {
+        return Err(BrokerError::Config("shards must be at least 1".into()));
+    }
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        BrokerError::Config(format!(
+            "creating the data directory {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    // Absolute from here on: glommio cannot open paths relative to the working directory.
+    let mut config = config;
+    config.data_dir = std::fs::canonicalize(&config.data_dir).map_err(|e| {
+        BrokerError::Config(format!(
+            "resolving the data directory {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    let _lock = DataDir::open(&config.data_dir, config.io_mode())?;
+    let (metadata_log, metadata, report) = MetadataLog::open(&config.data_dir)?;
+    if report.truncated_bytes > 0 {
+        tracing::warn!(
+            bytes = report.truncated_bytes,
+            "cut a torn tail off the metadata log"
+        );
+    }
+    remove_orphan_logs(&config.data_dir, &metadata);
+    raise_memlock_limit();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let signals = block_shutdown_signals()?;
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    if !cores.is_empty() && shard_count > cores.len() {
+        tracing::warn!(
+            shard_count,
+            cores = cores.len(),
+            "more shards than cores: some share a core"
+        );
+    }
+    let config = Arc::new(config);
+    let mesh = MeshBuilder::<MeshMessage, _>::full(shard_count, MESH_CHANNEL_MESSAGES);
+    let metadata_log = Arc::new(Mutex::new(Some(metadata_log)));
+    let (ready_sender, ready) = mpsc::channel::<Result<usize, String>>();
+    let mut handles = Vec::with_capacity(shard_count);
+    for index in 0..shard_count {
+        let core = cores.get(index % cores.len().max(1)).map(|c| c.id);
+        let placement = core.map_or(Placement::Unbound, Placement::Fixed);
+        let start = ShardStart {
+            index,
+            core,
+            config: config.clone(),
+            metadata: metadata.clone(),
+            metadata_log: metadata_log.clone(),
+            mesh: mesh.clone(),
+            stop: stop.clone(),
+            ready: ready_sender.clone(),
+        };
+        let handle = LocalExecutorBuilder::new(placement)
+            .name(&format!("pinlog-shard-{index}"))
+            .spawn(move || run_shard(start))
+            .map_err(|e| BrokerError::Shard {
+                shard: index,
+                reason: e.to_string(),
+            })?;
+        handles.push(handle);
+    }
+    drop(ready_sender);
+
+    let mut started = 0;
+    let mut failure = None;
+    while started < shard_count {
+        match ready.recv_timeout(Duration::from_secs(SHARD_START_SECONDS_MAX)) {
+            Ok(Ok(_)) => started += 1,
+            Ok(Err(reason)) => {
+                failure = Some(reason);
+                break;
+            }
+            Err(_) => {
+                failure = Some("a shard did not start in time".into());
+                break;
+            }
+        }
+    }
+    if failure.is_none() {
+        println!(
+            "pinlog listening on {} ({shard_count} shards)",
+            config.listen
+        );
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        failure = wait_for_shutdown(&signals, &ready);
+        tracing::info!("shutting down");
+    }
+    stop.store(true, Ordering::SeqCst);
+    for (index, handle) in handles.into_iter().enumerate() {
+        match handle.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(reason)) => {
+                failure.get_or_insert(reason);
+            }
+            Err(error) => {
+                failure.get_or_insert(format!("shard {index}: {error}"));
+            }
+        }
+    }
+    match failure {
+        Some(reason) => Err(BrokerError::Shard { shard: 0, reason }),
+        None => Ok(()),
+    }
+}
+
+struct ShardStart {
+    index: usize,
+    core: Option<usize>,
+    config: Arc<BrokerConfig>,
+    metadata: ClusterMetadata,
+    metadata_log: Arc<Mutex<Option<MetadataLog>>>,
+    mesh: MeshBuilder<MeshMessage, glommio::channels::channel_mesh::Full>,
+    stop: Arc<AtomicBool>,
+    ready: mpsc::Sender<Result<usize, String>>,
+}
+
+async fn run_shard(start: ShardStart) -> Result<(), String> {
+    let ready = start.ready.clone();
+    let result = run_shard_inner(start).await;
+    if let Err(reason) = &result {
+        let _ = ready.send(Err(reason.clone()));
+    }
+    result
+}
+
+async fn run_shard_inner(start: ShardStart) -> Result<(), String> {
+    let fail = |reason: String| format!("shard {}: {reason}", start.index);
+    // Joining first: a shard that failed before joining would leave the others waiting.
+    let (senders, receivers) = start
+        .mesh
+        .join()
+        .await
+        .map_err(|e| fail(format!("joining the mesh: {e}")))?;
+    if senders.peer_id() != start.index {
+        return Err(fail(format!(
+            "mesh position {} differs from the shard index",
+            senders.peer_id()
+        )));
+    }
+    if let Some(core) = start.core {
+        let node = numa::node_of_cpu(core);
+        match numa::prefer_node(node) {
+            Ok(()) => tracing::debug!(
+                shard = start.index,
+                core,
+                node,
+                "memory policy: prefer the core's NUMA node"
+            ),
+            Err(error) => tracing::warn!(
+                shard = start.index,
+                core,
+                node,
+                "setting the NUMA memory policy failed: {error}"
+            ),
+        }
+    }
+    let controller = if start.index == crate::controller::CONTROLLER_SHARD {
+        let log = start
+            .metadata_log
+            .lock()
+            .map_err(|_| fail("the metadata log lock is poisoned".into()))?
+            .take()
+            .ok_or_else(|| fail("the metadata log was taken twice".into()))?;
+        Some(Controller::new(log))
+    } else {
+        None
+    };
+    let storage = ShardStorage::new(&start.config.data_dir, start.config.shard_cache_bytes);
+    let shard = Rc::new(Shard::new(
+        start.config.clone(),
+        storage,
+        start.metadata,
+        Mesh::new(senders),
+        controller,
+    ));
+    mesh::spawn_receivers(&shard, receivers);
+    shard.open_all().await;
+    let listener = network::bind(start.config.listen).map_err(|e| fail(e.to_string()))?;
+    let watcher = {
+        let shard = shard.clone();
+        let stop = start.stop.clone();
+        glommio::spawn_local(async move {
+            while !stop.load(Ordering::SeqCst) {
+                glommio::timer::sleep(Duration::from_millis(SHUTDOWN_POLL_MS)).await;
+            }
+            shard.begin_shutdown();
+        })
+        .detach()
+    };
+    let _ = start.ready.send(Ok(start.index));
+    network::accept_loop(shard.clone(), listener).await;
+    watcher.cancel();
+    for log in shard.all_logs() {
+        if let Err(error) = log.close().await {
+            tracing::error!(shard = start.index, "closing a log at shutdown: {error}");
+        }
+    }
+    if let Some(controller) = shard.controller() {
+        controller.close();
+    }
+    // Peers may still be draining requests that need this shard; give them the same grace
+    // before the mesh goes away.
+    Ok(())
+}
+
+/// Deletes `topic-N` directories that the metadata no longer names (a crash between a topic's
+/// deletion in the metadata log and the removal of its files).
+fn remove_orphan_logs(data_dir: &Path, metadata: &ClusterMetadata) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name == METADATA_DIR || !entry.path().is_dir() {
+            continue;
+        }
+        let Some((topic, partition)) = name.rsplit_once('-') else {
+            continue;
+        };
+        let Ok(partition) = partition.parse::<i32>() else {
+            continue;
+        };
+        if validate_topic_name(topic).is_err() {
+            continue;
+        }
+        let known = metadata
+            .topic(topic)
+            .is_some_and(|t| (0..t.partitions).contains(&partition));
+        if !known {
+            tracing::info!(dir = name, "removing the log of a deleted topic");
+            if let Err(error) = std::fs::remove_dir_all(entry.path()) {
+                tracing::warn!(dir = name, "removing an orphaned log failed: {error}");
+            }
+        }
+    }
+}
+
+/// io_uring buffer registration needs locked memory; raise the soft limit to the hard one,
+/// and say how to fix it when even that is too small for glommio's buffers.
+fn raise_memlock_limit() {
+    const NEEDED_BYTES: u64 = 16 * 1024 * 1024;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) != 0 {
+            return;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_MEMLOCK, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    if limit.rlim_cur != libc::RLIM_INFINITY && limit.rlim_cur < NEEDED_BYTES {
+        tracing::warn!(
+            memlock_bytes = limit.rlim_cur,
+            "the locked-memory limit is too small for io_uring's registered buffers, so every DMA \
+             write pins its pages (slower). Fix: `ulimit -l unlimited` before starting, or \
+             LimitMEMLOCK=infinity in the systemd unit"
+        );
+    }
+}
+
+/// Blocks SIGINT and SIGTERM in this thread and in every thread it starts afterwards, so that
+/// only [`wait_for_shutdown`] receives them.
+fn block_shutdown_signals() -> Result<libc::sigset_t, BrokerError> {
+    // SAFETY: plain signal-set manipulation on a zeroed sigset_t.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        let result = libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        if result != 0 {
+            return Err(BrokerError::Config(format!(
+                "blocking SIGINT/SIGTERM: {}",
+                std::io::Error::from_raw_os_error(result)
+            )));
+        }
+        Ok(set)
+    }
+}
+
+/// Returns on SIGINT or SIGTERM (None), or with the reason a shard failed on its own.
+fn wait_for_shutdown(
+    signals: &libc::sigset_t,
+    shard_failures: &mpsc::Receiver<Result<usize, String>>,
+) -> Option<String> {
+    let timeout = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: (SHUTDOWN_POLL_MS * 1_000_000) as libc::c_long,
+    };
+    loop {
+        // SAFETY: sigtimedwait reads the set and the timeout we pass; no siginfo is requested.
+        let signal = unsafe { libc::sigtimedwait(signals, std::ptr::null_mut(), &timeout) };
+        if signal == libc::SIGINT || signal == libc::SIGTERM {
+            return None;
+        }
+        if let Ok(Err(reason)) = shard_failures.try_recv() {
+            tracing::error!("{reason}; shutting the broker down");
+            return Some(reason);
+        }
+    }
+}
