@@ -53,7 +53,7 @@ pub async fn serve(shard: Rc<Shard>, stream: TcpStream) {
         peer.clone(),
     ));
     if let Err(reason) = read_requests(&shard, &mut reader, &slots, &closed).await {
-        tracing::info!(shard = shard.id(), %peer, "closing the connection: {reason}");
+        tracing::warn!(shard = shard.id(), %peer, "closing the connection: {reason}");
     }
     drop(slots);
     writer_task.await;
@@ -71,18 +71,17 @@ async fn read_requests(
     loop {
         while let Some(frame) = split_frame(&mut buf, frame_bytes_max).map_err(|e| e.to_string())? {
             let units = ((frame.len() + FRAME_PREFIX_BYTES) as u64).min(budget_max);
-            let budget = shard
-                .inflight_bytes()
-                .acquire_static_permit(units)
-                .await
-                .map_err(|_| "shutting down".to_string())?;
+            let Ok(budget) = shard.inflight_bytes().acquire_static_permit(units).await else {
+                return Ok(()); // the budget closes only at shutdown
+            };
             dispatch(shard, frame, budget, slots).await?;
         }
         if closed.get() {
             return Ok(());
         }
         if shard.is_shutting_down() {
-            return Err("the broker is shutting down".into());
+            tracing::debug!(shard = shard.id(), "closing a connection at shutdown");
+            return Ok(());
         }
         let needed = frame_bytes_needed(&buf, frame_bytes_max)
             .map_err(|e| e.to_string())?
@@ -158,7 +157,7 @@ async fn write_responses(
             Outcome::Close { response, reason } => (response.unwrap_or_default(), Some(reason)),
         };
         if let Err(error) = write_chunks(&mut writer, &mut out, chunks).await {
-            tracing::info!(%peer, "closing the connection: writing: {error}");
+            tracing::warn!(%peer, "closing the connection: writing: {error}");
             closed.set(true);
             break;
         }
