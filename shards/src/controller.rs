@@ -68,7 +68,13 @@ pub enum ControllerRequest {
         changes: Vec<ConfigChange>,
         validate_only: bool,
     },
+    /// A block of [`PRODUCER_ID_BLOCK_SIZE`] producer ids for one shard.
+    AllocateProducerIds,
 }
+
+/// Producer ids handed to a shard at a time (Kafka's AllocateProducerIds uses 1000): one
+/// metadata-log append per block, not per producer.
+pub const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
 
 /// One outcome per item of the request, in request order.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,9 +99,11 @@ impl Outcome {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ControllerReply {
     pub outcomes: Vec<Outcome>,
+    /// AllocateProducerIds: the block handed out.
+    pub producer_ids: Option<std::ops::Range<i64>>,
 }
 
 impl ControllerReply {
@@ -109,9 +117,11 @@ impl ControllerReply {
             ControllerRequest::DeleteTopics { names } => names.len(),
             ControllerRequest::CreatePartitions { topics, .. } => topics.len(),
             ControllerRequest::AlterConfigs { changes, .. } => changes.len(),
+            ControllerRequest::AllocateProducerIds => 1,
         };
         ControllerReply {
             outcomes: vec![Outcome::error(error, message); count],
+            ..Default::default()
         }
     }
 }
@@ -156,7 +166,18 @@ impl Controller {
         };
         let mut scratch = (*shard.metadata()).clone();
         let config = shard.config();
+        let mut producer_ids = None;
         let (outcomes, records, validate_only) = match &request {
+            ControllerRequest::AllocateProducerIds => {
+                let start = scratch.next_producer_id;
+                let next = start + PRODUCER_ID_BLOCK_SIZE;
+                producer_ids = Some(start..next);
+                (
+                    vec![Outcome::ok()],
+                    vec![MetadataRecord::ProducerIdsAllocated { next }],
+                    false,
+                )
+            }
             ControllerRequest::CreateTopics {
                 topics,
                 validate_only,
@@ -186,7 +207,10 @@ impl Controller {
             }
         };
         if validate_only || records.is_empty() {
-            return ControllerReply { outcomes };
+            return ControllerReply {
+                outcomes,
+                ..Default::default()
+            };
         }
         if let Err(error) = self.append(records.clone()).await {
             tracing::error!("metadata change not made: {error}");
@@ -199,7 +223,10 @@ impl Controller {
                     _ => outcome,
                 })
                 .collect();
-            return ControllerReply { outcomes };
+            return ControllerReply {
+                outcomes,
+                ..Default::default()
+            };
         }
         shard.apply(&records).await;
         let broadcasts = (0..shard.shard_count())
@@ -221,7 +248,10 @@ impl Controller {
                 );
             }
         }
-        ControllerReply { outcomes }
+        ControllerReply {
+            outcomes,
+            producer_ids,
+        }
     }
 
     /// Appends on the blocking thread pool: the fdatasync must not stall shard 0's reactor.

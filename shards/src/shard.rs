@@ -33,6 +33,9 @@ pub struct Shard {
     /// Request bytes read from sockets and not yet answered (DESIGN.md, backpressure).
     inflight_bytes: Rc<Semaphore>,
     shutting_down: Cell<bool>,
+    /// Producer ids this shard may hand out, a block at a time from the controller.
+    producer_ids: RefCell<std::ops::Range<i64>>,
+    producer_ids_refill: Semaphore,
 }
 
 impl Shard {
@@ -54,6 +57,8 @@ impl Shard {
             controller,
             inflight_bytes: Rc::new(Semaphore::new(budget)),
             shutting_down: Cell::new(false),
+            producer_ids: RefCell::new(0..0),
+            producer_ids_refill: Semaphore::new(1),
         }
     }
 
@@ -109,6 +114,36 @@ impl Shard {
             .borrow()
             .topic(topic)
             .is_some_and(|t| (0..t.partitions).contains(&partition))
+    }
+
+    /// A producer id never handed out before, in this process or an earlier one.
+    pub async fn new_producer_id(
+        self: &Rc<Self>,
+    ) -> Result<i64, pinlog_protocol::error_code::ErrorCode> {
+        use pinlog_protocol::error_code::ErrorCode;
+        let _turn = self
+            .producer_ids_refill
+            .acquire_permit(1)
+            .await
+            .map_err(|_| ErrorCode::CoordinatorNotAvailable)?;
+        if self.producer_ids.borrow().is_empty() {
+            let reply = crate::controller::call(
+                self,
+                crate::controller::ControllerRequest::AllocateProducerIds,
+            )
+            .await;
+            match (reply.outcomes.first(), reply.producer_ids) {
+                (Some(outcome), Some(block)) if outcome.error == ErrorCode::None => {
+                    *self.producer_ids.borrow_mut() = block;
+                }
+                (Some(outcome), _) => return Err(outcome.error),
+                _ => return Err(ErrorCode::CoordinatorNotAvailable),
+            }
+        }
+        self.producer_ids
+            .borrow_mut()
+            .next()
+            .ok_or(ErrorCode::CoordinatorNotAvailable)
     }
 
     /// Every log this shard holds.
@@ -178,6 +213,9 @@ impl Shard {
             let mut next = (*self.metadata()).clone();
             next.apply(record);
             match record {
+                MetadataRecord::ProducerIdsAllocated { .. } => {
+                    *self.metadata.borrow_mut() = Rc::new(next);
+                }
                 MetadataRecord::CreateTopic(topic) => {
                     self.open_partitions(topic, &next).await;
                     *self.metadata.borrow_mut() = Rc::new(next);

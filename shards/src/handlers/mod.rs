@@ -8,6 +8,7 @@ mod configs;
 mod delete_records;
 mod describe_cluster;
 mod fetch;
+mod init_producer_id;
 mod list_offsets;
 mod metadata;
 mod offset_for_leader_epoch;
@@ -39,6 +40,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::DescribeCluster, 0, 1),
+    (ApiKey::InitProducerId, 0, 5),
 ];
 
 /// The highest version of `api_key` served, leaving out a version Kafka marks unstable.
@@ -105,6 +107,7 @@ async fn serve(shard: &Rc<Shard>, request: Request) -> Option<ResponseBody> {
         RequestBody::DescribeConfigs(body) => configs::describe(shard, body, version),
         RequestBody::IncrementalAlterConfigs(body) => configs::alter(shard, body).await,
         RequestBody::DescribeCluster(body) => describe_cluster::handle(shard, body),
+        RequestBody::InitProducerId(body) => init_producer_id::handle(shard, body).await,
         RequestBody::DeleteRecords(body) => delete_records::handle(shard, body).await,
         RequestBody::OffsetForLeaderEpoch(body) => {
             offset_for_leader_epoch::handle(shard, body).await

@@ -50,6 +50,11 @@ pub enum MetadataRecord {
     SetBrokerConfigs {
         configs: BTreeMap<String, String>,
     },
+    /// Producer ids below `next` are handed out; after a restart allocation resumes there, so
+    /// an id never repeats.
+    ProducerIdsAllocated {
+        next: i64,
+    },
 }
 
 /// The applied state.
@@ -59,6 +64,8 @@ pub struct ClusterMetadata {
     pub cluster_id: String,
     pub topics: BTreeMap<String, TopicMetadata>,
     pub broker_configs: BTreeMap<String, String>,
+    /// The first producer id not yet handed out.
+    pub next_producer_id: i64,
 }
 
 impl ClusterMetadata {
@@ -82,6 +89,9 @@ impl ClusterMetadata {
             }
             MetadataRecord::SetBrokerConfigs { configs } => {
                 self.broker_configs = configs.clone();
+            }
+            MetadataRecord::ProducerIdsAllocated { next } => {
+                self.next_producer_id = self.next_producer_id.max(*next);
             }
         }
     }
@@ -161,5 +171,13 @@ mod tests {
         assert!(metadata.topic_by_id(&Uuid([1; 16])).is_some());
         metadata.apply(&MetadataRecord::DeleteTopic { name: "t".into() });
         assert!(metadata.topics.is_empty());
+    }
+
+    #[test]
+    fn producer_id_allocation_never_goes_back() {
+        let mut metadata = ClusterMetadata::default();
+        metadata.apply(&MetadataRecord::ProducerIdsAllocated { next: 2000 });
+        metadata.apply(&MetadataRecord::ProducerIdsAllocated { next: 1000 });
+        assert_eq!(metadata.next_producer_id, 2000);
     }
 }
