@@ -3,8 +3,10 @@
 //! [`SegmentFile`] is a DMA file (io_uring, O_DIRECT) with a fault-injection seam: a
 //! [`FaultPlan`] shared with a test makes writes, syncs or free space fail, so the same log
 //! code runs in production and under injected faults. [`data_dir`] holds the data directory's
-//! lock and the filesystem check that refuses tmpfs in [`IoMode::Direct`](crate::IoMode).
+//! lock and the filesystem check that refuses tmpfs in [`IoMode::Direct`](crate::IoMode);
+//! [`blocking`] runs metadata syscalls off the shard thread.
 
+pub mod blocking;
 pub mod data_dir;
 mod faults;
 mod file;

@@ -1,7 +1,12 @@
 //! The flusher: one task per log, started when there is something to write and ending when
 //! there is not. It writes sealed buffers in order (up to `WRITES_IN_FLIGHT_MAX` at once when
-//! they share no page), closes rolled segments, and fdatasyncs once for every Durable append
-//! that waits (group commit), or when `flush.messages` / `flush.ms` ask for it.
+//! they share no page), starts the close of rolled segments, and fdatasyncs once for every
+//! Durable append that waits (group commit), or when `flush.messages` / `flush.ms` ask for it.
+//!
+//! Closing a rolled segment (sync, cut the pre-allocated tail, write its indexes and the
+//! producer snapshot) runs as a background task beside the writes to the new segment, its
+//! blocking calls on glommio's blocking thread pool: a roll stalls neither this log nor the
+//! shard.
 //!
 //! A sync runs as a task of its own (at most one per log), beside the writes that follow it:
 //! it covers what was written when it started, so Durable appends are not starved by writes
@@ -12,8 +17,10 @@ use std::time::Duration;
 
 use futures::future::join_all;
 
+use super::background::{self, Job};
 use super::state::{FlushOp, LogInner};
 use crate::error::EngineError;
+use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
 use crate::limits::{PREALLOCATE_STEP_BYTES, WRITES_IN_FLIGHT_MAX};
 use crate::segment::appender::PendingWrite;
@@ -64,7 +71,10 @@ async fn run(inner: &Rc<LogInner>) {
                 return;
             }
             Work::Writes(writes) => write_all(inner, writes).await,
-            Work::Close(base) => close_segment(inner, base).await,
+            Work::Close(base) => {
+                start_close(inner, base);
+                Ok(())
+            }
             Work::Sync => {
                 start_sync(inner);
                 Ok(())
@@ -220,17 +230,24 @@ fn start_sync(inner: &Rc<LogInner>) {
 }
 
 async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
-    let (files, target, records) = {
+    let (files, target, records, dir_unsynced) = {
         let mut state = inner.state.borrow_mut();
         (
             std::mem::take(&mut state.dirty_files),
             state.written_total,
             state.unsynced_records,
+            std::mem::take(&mut state.background.dir_unsynced),
         )
     };
+    if dir_unsynced {
+        // A segment created by a roll: its name must survive a crash with its data.
+        sync_dir(&inner.dir).await?;
+    }
     for file in &files {
         file.sync().await?;
     }
+    // Inline (a page-cache append of a few bytes): a crash right after a Durable append
+    // finds its index entries.
     persist_active_index_tail(inner)?;
     let mut state = inner.state.borrow_mut();
     state.unsynced_records = state.unsynced_records.saturating_sub(records);
@@ -288,10 +305,25 @@ fn append_to_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), EngineErro
         .map_err(|e| EngineError::io("append", path, e))
 }
 
-/// Closes a rolled segment: everything before this op has been written, so sync it, cut the
-/// pre-allocated tail (a closed segment's file size is its data size) and persist its indexes.
+/// Starts closing a rolled segment in the background (the roll counted it as running).
+fn start_close(inner: &Rc<LogInner>, base: i64) {
+    let inner = inner.clone();
+    glommio::spawn_local(async move {
+        let result = close_segment(&inner, base).await;
+        let mut state = inner.state.borrow_mut();
+        if let Err(error) = result {
+            state.fail(error.to_string());
+        }
+        state.background.finish();
+    })
+    .detach();
+}
+
+/// Closes a rolled segment: everything before its close op has been written, so sync it, cut
+/// the pre-allocated tail (a closed segment's file size is its data size; glommio truncates on
+/// its blocking thread pool) and queue the write of its indexes.
 async fn close_segment(inner: &Rc<LogInner>, base: i64) -> Result<(), EngineError> {
-    let (file, data_len, index_bytes, time_index_bytes, dir) = {
+    let (file, data_len) = {
         let mut state = inner.state.borrow_mut();
         let Some(segment) = state.segments.get_mut(&base) else {
             return Ok(());
@@ -300,29 +332,18 @@ async fn close_segment(inner: &Rc<LogInner>, base: i64) -> Result<(), EngineErro
         if let Err(error) = segment.indexes.on_roll() {
             tracing::warn!(%error, "time index of a closed segment lacks its final entry");
         }
-        (
-            segment.file.clone(),
-            segment.readable_len,
-            segment.indexes.offset.to_bytes(),
-            segment.indexes.time.to_bytes(),
-            inner.dir.clone(),
-        )
+        (segment.file.clone(), segment.readable_len)
     };
     file.sync().await?;
     file.truncate(data_len).await?;
     file.sync().await?;
-    super::open::write_index_file(
-        &crate::segment::segment_path(&dir, base, INDEX_SUFFIX),
-        &index_bytes,
-    )?;
-    super::open::write_index_file(
-        &crate::segment::segment_path(&dir, base, TIME_INDEX_SUFFIX),
-        &time_index_bytes,
-    )?;
-    let mut state = inner.state.borrow_mut();
-    state.dirty_files.retain(|f| !Rc::ptr_eq(f, &file));
-    if let Some(segment) = state.segments.get_mut(&base) {
-        segment.allocated_len = data_len;
+    {
+        let mut state = inner.state.borrow_mut();
+        state.dirty_files.retain(|f| !Rc::ptr_eq(f, &file));
+        if let Some(segment) = state.segments.get_mut(&base) {
+            segment.allocated_len = data_len;
+        }
     }
+    background::push(inner, Job::CloseIndexes { segment_base: base });
     Ok(())
 }

@@ -21,6 +21,7 @@
 //! it from disk.
 
 mod append;
+mod background;
 mod flusher;
 mod open;
 mod read;

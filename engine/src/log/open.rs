@@ -121,6 +121,7 @@ pub(crate) async fn open(
         failed: None,
         closed: false,
         producers,
+        background: Default::default(),
     };
     let inner = LogInner {
         dir: dir.to_path_buf(),
@@ -477,9 +478,14 @@ pub(crate) fn write_log_start(dir: &Path, offset: i64) -> Result<(), EngineError
 }
 
 /// Writes `bytes` to a temporary file, syncs it and renames it over `path`: a reader sees the
-/// old contents or the new, never a mix.
+/// old contents or the new, never a mix. Each call has its own temporary file, as calls for
+/// one directory may run at once (background metadata jobs on the blocking thread pool).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
-    let temporary: PathBuf = path.with_extension("tmp");
+    static TEMPORARY_NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let number = TEMPORARY_NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{number}.tmp"));
+    let temporary: PathBuf = path.with_file_name(name);
     let mut file =
         std::fs::File::create(&temporary).map_err(|e| EngineError::io("create", &temporary, e))?;
     file.write_all(bytes)

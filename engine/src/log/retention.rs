@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use super::background::{self, Job};
 use super::flusher::{kick, now_ms};
 use super::waiters::WaitError;
 use super::PartitionLog;
@@ -14,35 +15,71 @@ use crate::segment::appender::Appender;
 use crate::segment::{segment_path, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
 
 impl PartitionLog {
-    /// Starts a new active segment at the log end offset. The old one is closed by the flusher
-    /// once its data is written. Called with the append permit held.
+    /// Starts a new active segment at the log end offset. The old one is closed in the
+    /// background once its data is written (see the flusher). Called with the append permit
+    /// held; the only wait is the new file's creation: it is pre-allocated by the flusher's
+    /// first write and its directory entry synced by the next fdatasync.
     pub(crate) async fn roll(&self) -> Result<(), EngineError> {
-        let (base, snapshot) = {
+        let base = {
             let mut state = self.inner.state.borrow_mut();
             state.seal_active();
             let old_base = state.active().base_offset;
+            // Taken here, under the append permit, the snapshot covers exactly the batches
+            // before the new segment.
+            let base = state.next_offset;
+            let encoded = state.producers.encode_snapshot(base);
             state.ops.push_back(super::state::FlushOp::Close {
                 segment_base: old_base,
             });
-            // Taken here, under the append permit, the snapshot covers exactly the batches
-            // before the new segment.
-            (
-                state.next_offset,
-                state.producers.encode_snapshot(state.next_offset),
-            )
+            state.background.start();
+            (base, encoded)
         };
-        super::snapshots::write_encoded(&self.inner.dir, base, &snapshot)?;
+        let (base, encoded) = base;
+        background::push(
+            &self.inner,
+            Job::Snapshot {
+                next_offset: base,
+                encoded,
+            },
+        );
         kick(&self.inner);
         // Read the config first: a borrow in the call's arguments would live across the await.
         let interval = self.inner.state.borrow().config.index_interval_bytes;
-        let segment = create_segment(&self.inner.dir, base, &self.inner.faults, interval).await?;
+        let created =
+            open_rolled_segment(&self.inner.dir, base, &self.inner.faults, interval).await;
         let mut state = self.inner.state.borrow_mut();
-        let mut segment = segment;
+        let mut segment = match created {
+            Ok(segment) => segment,
+            Err(error) => {
+                // The old segment is being closed: appends must not go on into it.
+                state.fail(error.to_string());
+                return Err(error);
+            }
+        };
         segment.start_total = state.appended_total;
         state.appender = Appender::new(&segment.file, 0, &[]);
         state.segments.insert(base, segment);
+        state.background.dir_unsynced = true;
         tracing::debug!(dir = %self.inner.dir.display(), base, "rolled to a new segment");
         Ok(())
+    }
+
+    /// Waits until no background work (segment closes, index writes, deletions) runs, for
+    /// operations that rewrite or remove files.
+    pub(crate) async fn wait_background(&self) {
+        loop {
+            let idle = {
+                let mut state = self.inner.state.borrow_mut();
+                if state.background.running == 0 {
+                    return;
+                }
+                let (sender, receiver) = futures::channel::oneshot::channel();
+                state.background.idle.push(sender);
+                receiver
+            };
+            kick(&self.inner);
+            let _ = idle.await;
+        }
     }
 
     /// Forces a roll now (if the active segment holds data).
@@ -66,8 +103,11 @@ impl PartitionLog {
 
     /// Deletes closed segments beyond `retention.bytes` or older than `retention.ms`, and
     /// segments wholly below the log start offset. Returns how many were deleted.
+    ///
+    /// The log forgets them at once; their files are removed in the background (an unlink
+    /// can take long), without the append permit.
     pub async fn enforce_retention(&self) -> Result<usize, EngineError> {
-        let _permit = self.acquire().await?;
+        let permit = self.acquire().await?;
         let now = now_ms() as i64;
         let doomed = {
             let state = self.inner.state.borrow();
@@ -95,10 +135,34 @@ impl PartitionLog {
             }
             doomed
         };
-        for base in &doomed {
-            self.delete_segment(*base).await?;
+        if doomed.is_empty() {
+            return Ok(0);
         }
-        Ok(doomed.len())
+        let log_start = {
+            let mut state = self.inner.state.borrow_mut();
+            for base in &doomed {
+                state.segments.remove(base);
+            }
+            let first = state.active().base_offset;
+            let first = state.segments.keys().next().copied().unwrap_or(first);
+            state.log_start_offset = state.log_start_offset.max(first);
+            state.log_start_offset
+        };
+        let (done, deleted) = futures::channel::oneshot::channel();
+        background::push(
+            &self.inner,
+            Job::Delete {
+                segment_bases: doomed.clone(),
+                log_start,
+                done,
+            },
+        );
+        drop(permit);
+        match deleted.await {
+            Ok(result) => result.map(|()| doomed.len()),
+            // The log was dropped meanwhile.
+            Err(_) => Ok(doomed.len()),
+        }
     }
 
     /// Kafka's DeleteRecords: moves the log start offset forward (never past the high
@@ -119,34 +183,6 @@ impl PartitionLog {
         super::open::write_log_start(&self.inner.dir, new_start)?;
         self.enforce_retention().await?;
         Ok(new_start)
-    }
-
-    async fn delete_segment(&self, base: i64) -> Result<(), EngineError> {
-        let segment = {
-            let mut state = self.inner.state.borrow_mut();
-            let Some(segment) = state.segments.remove(&base) else {
-                return Ok(());
-            };
-            let next_base = state
-                .segments
-                .keys()
-                .next()
-                .copied()
-                .unwrap_or(state.next_offset);
-            state.log_start_offset = state.log_start_offset.max(next_base);
-            segment
-        };
-        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
-            let path = segment_path(&self.inner.dir, base, suffix);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(EngineError::io("remove", path, e)),
-            }
-        }
-        drop(segment);
-        super::open::write_log_start(&self.inner.dir, self.log_start_offset())?;
-        sync_dir(&self.inner.dir).await
     }
 
     /// Waits until everything appended so far is written and synced.
@@ -175,6 +211,7 @@ impl PartitionLog {
     pub async fn truncate_to(&self, offset: i64) -> Result<i64, EngineError> {
         let _permit = self.acquire().await?;
         self.flush().await?;
+        self.wait_background().await;
         super::open::truncate_locked(&self.inner, offset).await
     }
 
@@ -182,6 +219,7 @@ impl PartitionLog {
     pub async fn close(&self) -> Result<(), EngineError> {
         let _permit = self.acquire().await?;
         let flushed = self.flush().await;
+        self.wait_background().await;
         self.persist_active_indexes();
         if flushed.is_ok() {
             let state = self.inner.state.borrow();
@@ -241,6 +279,36 @@ impl PartitionLog {
             }
         }
     }
+}
+
+/// Creates the empty segment file a roll starts, with no wait but its creation: the flusher
+/// pre-allocates it before its first write and the next fdatasync syncs the directory entry
+/// (`Background::dir_unsynced`) before any Durable append in it completes.
+async fn open_rolled_segment(
+    dir: &std::path::Path,
+    base: i64,
+    faults: &Option<Rc<crate::io::FaultPlan>>,
+    index_interval_bytes: u32,
+) -> Result<Segment, EngineError> {
+    let path = segment_path(dir, base, LOG_SUFFIX);
+    let file = Rc::new(SegmentFile::open(&path, true, faults.clone()).await?);
+    // A file left at this name by an earlier life of the log holds nothing valid now.
+    if file.size().await? > 0 {
+        file.truncate(0).await?;
+    }
+    Ok(Segment {
+        base_offset: base,
+        file,
+        readable_len: 0,
+        next_offset: base,
+        max_timestamp: -1,
+        first_timestamp: None,
+        allocated_len: 0,
+        created_ms: now_ms() as i64,
+        indexes: SegmentIndexes::new(base, index_interval_bytes),
+        persisted_index_entries: (0, 0),
+        start_total: 0,
+    })
 }
 
 /// Creates an empty segment file at `base`, pre-allocated, with its directory entry synced so

@@ -48,6 +48,36 @@ pub(crate) enum FlushOp {
     Close { segment_base: i64 },
 }
 
+/// Metadata work that runs beside appends (see `log::background`): closes of rolled segments
+/// and a queue of blocking metadata jobs, run in order by one task.
+#[derive(Default)]
+pub(crate) struct Background {
+    pub jobs: VecDeque<super::background::Job>,
+    pub worker_running: bool,
+    /// Queued or running jobs and segment closes; `idle` waiters are woken at zero.
+    pub running: usize,
+    pub idle: Vec<futures::channel::oneshot::Sender<()>>,
+    /// A segment file was created since the directory was last synced: the next fdatasync
+    /// syncs the directory too, before any Durable append in the new file completes.
+    pub dir_unsynced: bool,
+}
+
+impl Background {
+    pub fn start(&mut self) {
+        self.running += 1;
+    }
+
+    pub fn finish(&mut self) {
+        assert!(self.running > 0, "background work finished twice");
+        self.running -= 1;
+        if self.running == 0 {
+            for waiter in self.idle.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+}
+
 /// An append not yet written: when `written_total` reaches `end_total`, the segment's data up
 /// to `data_end` becomes readable and the high watermark moves to `next_offset`.
 pub(crate) struct AppendMark {
@@ -84,6 +114,7 @@ pub(crate) struct LogState {
     pub failed: Option<String>,
     pub closed: bool,
     pub producers: ProducerStateTable,
+    pub background: Background,
 }
 
 impl LogState {
@@ -166,7 +197,12 @@ impl LogState {
         tracing::error!(reason = %reason, "log failed; it accepts no writes until reopened");
         let error = WaitError::Failed(reason.clone());
         self.failed = Some(reason);
-        self.ops.clear();
+        // Queued closes will not run: let whoever waits for the background work go on.
+        for op in self.ops.drain(..) {
+            if let FlushOp::Close { .. } = op {
+                self.background.finish();
+            }
+        }
         self.written_waiters.fail_all(error.clone());
         self.durable_waiters.fail_all(error.clone());
         self.data_waiters.fail_all(error);
