@@ -16,8 +16,9 @@
 //!    bare 16 KiB write + fdatasync. Retention runs every second meanwhile, as in a broker.
 //!    Then a summary: every throughput as a share of both limits, and the goals.
 //!
-//! Everything runs on one glommio executor (glommio's defaults, 10 MiB of DMA memory) on the
-//! main thread; criterion drives it through `iter_custom`, each sample timed inside the
+//! Everything runs on one glommio executor on the main thread, with the DMA memory the engine
+//! recommends (`io::recommended_io_memory`: registered with io_uring, sized to the memlock
+//! limit); criterion drives it through `iter_custom`, each sample timed inside the
 //! executor. Data lives under `$PINLOG_BENCH_DIR` or `target/bench-data` (a real filesystem:
 //! O_DIRECT; never /tmp, which may be tmpfs).
 //!
@@ -82,7 +83,14 @@ fn main() {
     let root = bench_root();
     let _ = std::fs::remove_dir_all(&root);
     let data_dir = DataDir::open(&root, IoMode::Direct).expect("a data directory with O_DIRECT");
+    let io_memory = pinlog_engine::io::recommended_io_memory(1);
+    println!(
+        "DMA memory: {} MiB ({})",
+        io_memory.bytes >> 20,
+        io_memory.reason
+    );
     let executor = LocalExecutorBuilder::new(Placement::Unbound)
+        .io_memory(io_memory.bytes)
         .make()
         .expect("a glommio executor");
     // glommio's iopoll probe must read real data before this thread opens any DMA file.

@@ -17,6 +17,15 @@ pub const UNWRITTEN_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// rarely change file metadata and fdatasync has none to carry.
 pub const PREALLOCATE_STEP_BYTES: u64 = 64 * 1024 * 1024;
 
+/// DMA memory (glommio's `io_memory`) a shard's executor gets when locked memory is not
+/// bounded: room for the windows of many logs (1 MiB each plus the sealed ones being written)
+/// in memory registered with io_uring. It is pinned for the executor's life.
+pub const IO_MEMORY_BYTES_MAX: usize = 256 * 1024 * 1024;
+
+/// The least DMA memory to build an executor with (glommio's own floor is 64 KiB): when the
+/// memlock limit allows less, buffers are heap buffers anyway.
+pub const IO_MEMORY_BYTES_MIN: usize = 1024 * 1024;
+
 /// Largest read issued to the device for one fetch.
 pub const READ_CHUNK_BYTES_MAX: usize = 8 * 1024 * 1024;
 
@@ -30,6 +39,8 @@ const _: () = assert!(APPEND_BUFFER_BYTES.is_multiple_of(PAGE_BYTES));
 const _: () = assert!(RECOVERY_READ_BYTES.is_multiple_of(PAGE_BYTES));
 const _: () = assert!(PREALLOCATE_STEP_BYTES.is_multiple_of(PAGE_BYTES as u64));
 const _: () = assert!(UNWRITTEN_BYTES_MAX >= 2 * APPEND_BUFFER_BYTES);
+const _: () = assert!(IO_MEMORY_BYTES_MIN >= APPEND_BUFFER_BYTES);
+const _: () = assert!(IO_MEMORY_BYTES_MAX >= IO_MEMORY_BYTES_MIN);
 
 // Producer state (producer_state.rs).
 
