@@ -5,6 +5,12 @@
 //! and gets either a run of whole, consecutive batches starting with the one that contains the
 //! offset, or `None`, in which case it reads from disk. Nothing is inserted on a read.
 //!
+//! A batch may be cached in two parts, a head and the rest (see [`BatchCache::insert_parts`]):
+//! the log caches the producer's bytes as they came and only its rewritten first header bytes
+//! apart, so that appending copies a batch once (into the DMA buffer), not twice. The first
+//! read of such a batch joins the parts (one copy, then kept), so reads return whole batches
+//! and a batch no fetch reads from the cache is never copied for it.
+//!
 //! # Why FIFO
 //!
 //! Eviction drops the batch inserted first. Consumers that keep up read what was just
@@ -19,8 +25,8 @@
 //!
 //! The cache charges each batch its length plus [`CACHE_BATCH_OVERHEAD_BYTES`] (the map
 //! entries that track it), and never holds more than its bound. A batch larger than the whole
-//! bound is not cached. The caller should insert a `Bytes` that owns just the batch (not a
-//! slice of a larger buffer, which the cache would keep alive without being charged for it).
+//! bound is not cached. The caller should insert `Bytes` that own little besides the batch
+//! (a slice of a larger buffer keeps all of it alive, and only the slice is charged).
 //!
 //! Owned by one shard: not thread-safe, no locks; `read` takes `&self` so that it can run
 //! under a `RefCell::borrow` while other reads are in progress.
@@ -49,14 +55,32 @@ pub struct CacheStats {
 #[derive(Debug)]
 struct CachedBatch {
     last_offset: i64,
+    /// The batch's first bytes when they are kept apart from `data` (empty if not).
+    head: Bytes,
     data: Bytes,
     /// Key in `BatchCache::insertions`.
     insertion: u64,
 }
 
 impl CachedBatch {
+    fn len(&self) -> usize {
+        self.head.len() + self.data.len()
+    }
+
     fn charged_bytes(&self) -> usize {
-        charged_bytes(&self.data)
+        charged_bytes(self.len())
+    }
+
+    /// The whole batch, joining its parts on first use.
+    fn whole(&mut self) -> Bytes {
+        if !self.head.is_empty() {
+            let mut joined = bytes::BytesMut::with_capacity(self.len());
+            joined.extend_from_slice(&self.head);
+            joined.extend_from_slice(&self.data);
+            self.data = joined.freeze();
+            self.head = Bytes::new();
+        }
+        self.data.clone()
     }
 }
 
@@ -111,6 +135,19 @@ impl BatchCache {
     /// batch was cached (not when it is larger than the whole cache or its offsets are
     /// inverted).
     pub fn insert(&mut self, log_id: u64, base_offset: i64, last_offset: i64, data: Bytes) -> bool {
+        self.insert_parts(log_id, base_offset, last_offset, Bytes::new(), data)
+    }
+
+    /// [`insert`](Self::insert) for a batch whose bytes are `head` then `rest` (joined when
+    /// first read).
+    pub fn insert_parts(
+        &mut self,
+        log_id: u64,
+        base_offset: i64,
+        last_offset: i64,
+        head: Bytes,
+        rest: Bytes,
+    ) -> bool {
         if last_offset < base_offset {
             return false;
         }
@@ -122,7 +159,7 @@ impl BatchCache {
         if overlaps {
             self.truncate(log_id, base_offset);
         }
-        let charged = charged_bytes(&data);
+        let charged = charged_bytes(head.len() + rest.len());
         if charged > self.bytes_max {
             return false;
         }
@@ -135,7 +172,8 @@ impl BatchCache {
         self.insertion_next += 1;
         let batch = CachedBatch {
             last_offset,
-            data,
+            head,
+            data: rest,
             insertion,
         };
         self.logs
@@ -152,24 +190,39 @@ impl BatchCache {
     /// consecutive (each starts right after the previous one ends) and their total stays
     /// within `max_bytes`; the first batch is returned even when it alone exceeds `max_bytes`,
     /// as Kafka returns at least one whole batch. `None` when no cached batch contains
-    /// `from_offset`.
-    pub fn read(&self, log_id: u64, from_offset: i64, max_bytes: usize) -> Option<Vec<Bytes>> {
-        let run = self.logs.get(&log_id).and_then(|batches| {
-            let (&first_base, first) = batches.range(..=from_offset).next_back()?;
-            if first.last_offset < from_offset {
+    /// `from_offset`. Takes `&mut self`: batches cached in parts are joined (see the module
+    /// doc).
+    pub fn read(&mut self, log_id: u64, from_offset: i64, max_bytes: usize) -> Option<Vec<Bytes>> {
+        self.read_below(log_id, from_offset, max_bytes, i64::MAX)
+    }
+
+    /// [`read`](Self::read), without the batches that start at `end_offset` or after (a log's
+    /// batches not yet readable).
+    pub fn read_below(
+        &mut self,
+        log_id: u64,
+        from_offset: i64,
+        max_bytes: usize,
+        end_offset: i64,
+    ) -> Option<Vec<Bytes>> {
+        let run = self.logs.get_mut(&log_id).and_then(|batches| {
+            let (&first_base, first) = batches.range_mut(..=from_offset).next_back()?;
+            if first.last_offset < from_offset || first_base >= end_offset {
                 return None;
             }
-            let mut run = vec![first.data.clone()];
-            let mut total = first.data.len();
+            let mut run = vec![first.whole()];
+            let mut total = first.len();
             let mut next_offset = first.last_offset.checked_add(1)?;
-            for (&base, batch) in batches.range(first_base.saturating_add(1)..) {
-                let Some(new_total) = total.checked_add(batch.data.len()) else {
+            for (&base, batch) in batches.range_mut(
+                first_base.saturating_add(1)..end_offset.max(first_base.saturating_add(1)),
+            ) {
+                let Some(new_total) = total.checked_add(batch.len()) else {
                     break;
                 };
                 if base != next_offset || new_total > max_bytes {
                     break;
                 }
-                run.push(batch.data.clone());
+                run.push(batch.whole());
                 total = new_total;
                 let Some(after) = batch.last_offset.checked_add(1) else {
                     break;
@@ -243,8 +296,8 @@ impl BatchCache {
     }
 }
 
-fn charged_bytes(data: &Bytes) -> usize {
-    data.len().saturating_add(CACHE_BATCH_OVERHEAD_BYTES)
+fn charged_bytes(len: usize) -> usize {
+    len.saturating_add(CACHE_BATCH_OVERHEAD_BYTES)
 }
 
 #[cfg(test)]

@@ -247,3 +247,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_batch_cached_in_parts_is_read_whole_and_charged_whole() {
+    let mut cache = BatchCache::new(1 << 20);
+    let (head, rest) = (Bytes::from_static(b"head"), Bytes::from_static(b"the rest"));
+    assert!(cache.insert_parts(1, 0, 9, head, rest));
+    fill(&mut cache, 1, &[(10, 19)], 100);
+    assert_eq!(cache.stats().bytes, 12 + 100 + 2 * O);
+    let whole = Bytes::from_static(b"headthe rest");
+    let run = cache.read(1, 5, 1 << 20).expect("cached");
+    assert_eq!(run, vec![whole.clone(), data(1, 10, 100)]);
+    // The first batch is whole even beyond max_bytes; the next one does not fit.
+    assert_eq!(cache.read(1, 0, 50), Some(vec![whole]));
+    assert_eq!(cache.stats().bytes, 12 + 100 + 2 * O);
+}
+
+#[test]
+fn reads_below_an_end_offset_leave_out_the_batches_from_it() {
+    let mut cache = BatchCache::new(1 << 20);
+    fill(&mut cache, 1, &[(0, 9), (10, 19), (20, 29)], 100);
+    assert_eq!(
+        bases(cache.read_below(1, 0, 1 << 20, 20), 100, 1),
+        Some(vec![0, 10])
+    );
+    assert_eq!(
+        bases(cache.read_below(1, 0, 1 << 20, 11), 100, 1),
+        Some(vec![0, 10])
+    );
+    assert_eq!(
+        bases(cache.read_below(1, 0, 1 << 20, 1), 100, 1),
+        Some(vec![0])
+    );
+    assert_eq!(cache.read_below(1, 0, 1 << 20, 0), None);
+    assert_eq!(cache.read_below(1, 25, 1 << 20, 20), None);
+}

@@ -5,10 +5,11 @@
 //! waiter — happens in one synchronous section, with no `.await` in between. The waiter is
 //! registered before the flusher is kicked: glommio may run a spawned task at once.
 
-use bytes::BytesMut;
+use bytes::Bytes;
 use futures::channel::oneshot;
 use pinlog_protocol::error_code::ErrorCode;
-use pinlog_protocol::records::{set_base_offset, set_partition_leader_epoch, RecordBatch};
+use pinlog_protocol::records::layout::{BASE_OFFSET, HEADER_BYTES, MAGIC, PARTITION_LEADER_EPOCH};
+use pinlog_protocol::records::RecordBatch;
 
 use super::flusher::{kick, now_ms};
 use super::state::{AppendMark, Durability, LogState};
@@ -21,11 +22,24 @@ use crate::producer_state::{AppendedBatch, Check, ProducerBatch, ProducerStateTa
 
 type Completion = oneshot::Receiver<Result<(), WaitError>>;
 
+/// The first bytes of a batch, up to magic: the two fields the log rewrites (baseOffset and
+/// partitionLeaderEpoch, outside the CRC) and batchLength between them. A batch is appended
+/// as this rewritten head and the rest of the producer's bytes as they came, so it is copied
+/// once (into the DMA buffer) while the batch cache keeps the producer's bytes.
+const REWRITTEN_HEAD_BYTES: usize = MAGIC;
+const _: () = assert!(BASE_OFFSET + 8 <= PARTITION_LEADER_EPOCH);
+const _: () = assert!(PARTITION_LEADER_EPOCH + 4 == REWRITTEN_HEAD_BYTES);
+const _: () = assert!(REWRITTEN_HEAD_BYTES < HEADER_BYTES);
+
 impl PartitionLog {
     /// Appends batches that the caller has validated (`validate_header` and `validate_produce`
     /// of the protocol crate), assigning them consecutive offsets from the log end offset, and
     /// completes once they reach `durability`. A retried idempotent batch is not appended
     /// again: the outcome gives its original offsets.
+    ///
+    /// The shard's batch cache keeps the batches' bytes (not a copy) until it evicts them or
+    /// a fetch reads them: pass batches whose buffers hold little else, or that memory stays
+    /// alive with them.
     pub async fn append(
         &self,
         batches: &[RecordBatch],
@@ -91,13 +105,23 @@ impl PartitionLog {
         let base_offset = state.next_offset;
         let mut next = base_offset;
         let active_base = state.active().base_offset;
+        let file = state.active().file.clone();
         for batch in batches {
-            let mut bytes = BytesMut::from(batch.as_bytes().as_ref());
-            set_base_offset(&mut bytes, next)?;
-            set_partition_leader_epoch(&mut bytes, leader_epoch)?;
+            let bytes = batch.as_bytes();
+            assert!(
+                bytes.len() >= HEADER_BYTES,
+                "a validated batch has a whole header"
+            );
+            let mut head = [0u8; REWRITTEN_HEAD_BYTES];
+            head.copy_from_slice(&bytes[..REWRITTEN_HEAD_BYTES]);
+            // The protocol's setters want a whole header: write the two fields here.
+            head[BASE_OFFSET..BASE_OFFSET + 8].copy_from_slice(&next.to_be_bytes());
+            head[PARTITION_LEADER_EPOCH..PARTITION_LEADER_EPOCH + 4]
+                .copy_from_slice(&leader_epoch.to_be_bytes());
+            let rest = bytes.slice(REWRITTEN_HEAD_BYTES..);
             let last = next + i64::from(batch.last_offset_delta());
-            let file = state.active().file.clone();
-            let position = state.appender.append(&file, &bytes);
+            let position = state.appender.append(&file, &head);
+            state.appender.append(&file, &rest);
             let segment = state.active_mut();
             // Positions fit: a segment stays below 2 GiB (see roll_needed).
             let indexed = IndexedBatch {
@@ -119,10 +143,13 @@ impl PartitionLog {
                 state.producers.record(&producer_batch(batch), &appended);
             }
             state.unsynced_records += u64::from(batch.records_count().max(0) as u32);
-            self.inner
-                .cache
-                .borrow_mut()
-                .insert(self.inner.id, next, last, bytes.freeze());
+            self.inner.cache.borrow_mut().insert_parts(
+                self.inner.id,
+                next,
+                last,
+                Bytes::copy_from_slice(&head),
+                rest,
+            );
             next = last + 1;
         }
         if let Some(mut updated) = updated_producers {

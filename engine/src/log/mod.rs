@@ -6,8 +6,9 @@
 //! without blocking other partitions of the shard.
 //!
 //! The write path: `append` validates producer state, assigns offsets by rewriting each
-//! batch's baseOffset, copies the batch into the batch cache and into the active segment's
-//! [`Appender`](crate::segment::appender::Appender), and queues sealed buffers for the flusher.
+//! batch's baseOffset (in a copy of its first 16 bytes), copies the batch into the active
+//! segment's [`Appender`](crate::segment::appender::Appender), keeps the producer's bytes in
+//! the batch cache (joined with the new head when first read), and queues sealed buffers for the flusher.
 //! The flusher (one task per log, started on demand) writes them in order, advances the
 //! *written* watermark, and fdatasyncs when a Durable append waits (all waiters share one
 //! sync: group commit) or `flush.messages` / `flush.ms` ask for it.

@@ -41,20 +41,18 @@ impl PartitionLog {
                     log_start_offset: start,
                 });
             }
+            // The cache holds appended batches not yet written: only those below hw.
             if let Some(chunks) =
                 self.inner
                     .cache
                     .borrow_mut()
-                    .read(self.inner.id, offset, max_bytes)
+                    .read_below(self.inner.id, offset, max_bytes, hw)
             {
-                let chunks = below_watermark(chunks, hw);
-                if !chunks.is_empty() {
-                    return Ok(ReadBatches {
-                        chunks,
-                        high_watermark: hw,
-                        log_start_offset: start,
-                    });
-                }
+                return Ok(ReadBatches {
+                    chunks,
+                    high_watermark: hw,
+                    log_start_offset: start,
+                });
             }
             let Some((_, segment)) = state.segments.range(..=offset).next_back() else {
                 return Err(EngineError::OffsetOutOfRange {
@@ -155,7 +153,7 @@ impl PartitionLog {
     }
 }
 
-/// Drops batches at or above the high watermark (the cache holds appended, unwritten ones).
+/// Drops batches at or above the high watermark.
 fn below_watermark(chunks: Vec<Bytes>, high_watermark: i64) -> Vec<Bytes> {
     chunks
         .into_iter()
