@@ -46,6 +46,8 @@ pub enum EngineError {
     LogFailed { path: PathBuf, reason: String },
     #[error("log {} was deleted", path.display())]
     Deleted { path: PathBuf },
+    #[error("log {} is closed", path.display())]
+    Closed { path: PathBuf },
 }
 
 impl EngineError {
@@ -71,6 +73,9 @@ impl EngineError {
             EngineError::BatchTooLarge { .. } => ErrorCode::MessageTooLarge,
             EngineError::Producer(_, code) => *code,
             EngineError::Deleted { .. } => ErrorCode::UnknownTopicOrPartition,
+            // Kafka's answer for a partition this broker no longer serves: the client refreshes
+            // its metadata and retries with the partition's new owner.
+            EngineError::Closed { .. } => ErrorCode::NotLeaderOrFollower,
             EngineError::DirectIoUnsupported { .. } | EngineError::DirectoryLocked { .. } => {
                 ErrorCode::KafkaStorageError
             }

@@ -11,7 +11,7 @@
 //! written (it sizes closed segments by their written bytes); otherwise it may delete fewer
 //! segments, and the model follows what the log did.
 //!
-//! Bugs it found have tests of their own below (ignored while unfixed).
+//! Bugs it found have tests of their own below.
 //!
 //! `PROPTEST_CASES` sets the number of cases (32 by default, to keep `cargo test` quick);
 //! `PINLOG_MODEL_TRACE=1` (with `--nocapture`) prints every case and step as it runs.
@@ -180,13 +180,12 @@ fn retention_deletes_nothing_above_the_high_watermark() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `close` collects the segments' `Rc<SegmentFile>`s with `.clone()` while the segments keep
-/// theirs, so `Rc::try_unwrap` never succeeds and no file is closed: every descriptor stays
-/// open until the log is dropped, and then closes only if the executor runs another I/O cycle.
-/// A test process that opens many short-lived executors leaks them (with the disk space of
-/// deleted segments); a shard stopping after closing its logs does too.
+/// `close` used to collect the segments' `Rc<SegmentFile>`s with `.clone()` while the
+/// segments kept theirs, so `Rc::try_unwrap` never succeeded and no file was closed: every
+/// descriptor stayed open until the log was dropped, and then closed only if the executor ran
+/// another I/O cycle. Now the files close with the log, and the closed log refuses every later
+/// call with `EngineError::Closed` instead of panicking on its missing segments.
 #[test]
-#[ignore = "BUG: PartitionLog::close leaves every segment file open (Rc::try_unwrap on a clone)"]
 fn close_closes_the_segment_files() {
     let dir = test_dir("model-close-fds");
     let path = dir.join("t-0");
@@ -205,6 +204,34 @@ fn close_closes_the_segment_files() {
         assert!(!open_files_under(&path).is_empty());
         log.close().await.unwrap();
         assert_eq!(open_files_under(&path), Vec::<std::path::PathBuf>::new());
+
+        let closed = |result: Result<(), EngineError>, call: &str| match result {
+            Err(EngineError::Closed { .. }) => {}
+            other => panic!("{call} on a closed log: {other:?}"),
+        };
+        closed(
+            log.append(&[support::batch(4, 1)], Durability::Durable, 0)
+                .await
+                .map(drop),
+            "append",
+        );
+        closed(log.read(0, 1024).await.map(drop), "read");
+        closed(
+            log.offset_for_timestamp(0).await.map(drop),
+            "offset_for_timestamp",
+        );
+        closed(log.wait_for_data(4).await, "wait_for_data");
+        closed(log.roll_now().await, "roll_now");
+        closed(log.truncate_to(1).await.map(drop), "truncate_to");
+        closed(
+            log.advance_log_start(1).await.map(drop),
+            "advance_log_start",
+        );
+        closed(log.enforce_retention().await.map(drop), "enforce_retention");
+        closed(log.close().await, "close");
+        assert_eq!(log.size_bytes(), 0);
+        assert_eq!(log.segment_count(), 0);
+        assert_eq!(log.log_end_offset(), 4);
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -604,11 +631,7 @@ fn run_case(setup: &Setup, ops: &[Op]) {
         check_state(&log, &model, "final reopen");
         read_all(&log, &model, 64 * 1024, "final reopen").await;
         log.close().await.unwrap();
-        // Dropped files close on the executor's next I/O cycle (see
-        // `close_closes_the_segment_files`); without one, a long run leaks their descriptors
-        // and the space of the deleted files.
-        drop(log);
-        glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        // Closing closes the files (a leak would keep the space of deleted segments too).
         assert_eq!(open_files_under(&path), Vec::<std::path::PathBuf>::new());
     });
     let _ = std::fs::remove_dir_all(&dir);

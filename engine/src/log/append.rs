@@ -51,9 +51,7 @@ impl PartitionLog {
             .append_lock
             .acquire_permit(1)
             .await
-            .map_err(|_| EngineError::Deleted {
-                path: self.inner.dir.clone(),
-            })?;
+            .map_err(|_| self.closed_error())?;
         let size: usize = batches.iter().map(RecordBatch::size_bytes).sum();
         self.check_appendable(batches)?;
         if self.roll_needed(batches, size) {
@@ -188,16 +186,12 @@ impl PartitionLog {
     }
 
     fn check_appendable(&self, batches: &[RecordBatch]) -> Result<(), EngineError> {
+        self.check_open()?;
         let state = self.inner.state.borrow();
         if let Some(reason) = &state.failed {
             return Err(EngineError::LogFailed {
                 path: self.inner.dir.clone(),
                 reason: reason.clone(),
-            });
-        }
-        if state.closed {
-            return Err(EngineError::Deleted {
-                path: self.inner.dir.clone(),
             });
         }
         let max = (state.config.max_message_bytes as usize).min(BATCH_BYTES_MAX);
@@ -222,9 +216,7 @@ impl PartitionLog {
                 path: self.inner.dir.clone(),
                 reason,
             }),
-            Ok(Err(WaitError::Closed)) | Err(_) => Err(EngineError::Deleted {
-                path: self.inner.dir.clone(),
-            }),
+            Ok(Err(WaitError::Closed)) | Err(_) => Err(self.closed_error()),
         }
     }
 

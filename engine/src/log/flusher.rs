@@ -90,7 +90,8 @@ async fn run(inner: &Rc<LogInner>) {
 
 fn next_work(inner: &Rc<LogInner>) -> Work {
     let mut state = inner.state.borrow_mut();
-    if state.failed.is_some() {
+    // A closed log has given its segments up; a flusher kicked just before has nothing to do.
+    if state.failed.is_some() || state.closed {
         return Work::Idle;
     }
     // Seal the partly filled window only when this round has room for it: while full windows
@@ -265,6 +266,9 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
 fn persist_active_index_tail(inner: &Rc<LogInner>) -> Result<(), EngineError> {
     let (paths, offset_bytes, time_bytes, lens) = {
         let state = inner.state.borrow();
+        if state.closed {
+            return Ok(());
+        }
         let active = state.active();
         let (offset_done, time_done) = active.persisted_index_entries;
         let lens = (active.indexes.offset.len(), active.indexes.time.len());

@@ -120,6 +120,7 @@ pub(crate) async fn open(
         unsynced_since_ms: None,
         failed: None,
         closed: false,
+        deleted: false,
         producers,
         background: Default::default(),
     };

@@ -24,6 +24,7 @@ impl PartitionLog {
     /// returned whole even if larger, as Kafka does). Only data below the high watermark is
     /// served. `offset == high watermark` gives no batches.
     pub async fn read(&self, offset: i64, max_bytes: usize) -> Result<ReadBatches, EngineError> {
+        self.check_open()?;
         let (high_watermark, log_start_offset, plan) = {
             let state = self.inner.state.borrow();
             let (hw, start) = (state.high_watermark, state.log_start_offset);
@@ -86,6 +87,7 @@ impl PartitionLog {
         &self,
         timestamp: i64,
     ) -> Result<Option<(i64, i64)>, EngineError> {
+        self.check_open()?;
         let log_start = self.log_start_offset();
         let candidates: Vec<(i64, Rc<SegmentFile>, u64, u64)> = {
             let state = self.inner.state.borrow();
@@ -136,6 +138,7 @@ impl PartitionLog {
     /// Completes when the high watermark passes `offset` (records at `offset` are readable),
     /// woken by the flusher; the caller bounds the wait with its own timer.
     pub async fn wait_for_data(&self, offset: i64) -> Result<(), EngineError> {
+        self.check_open()?;
         let receiver = {
             let mut state = self.inner.state.borrow_mut();
             if state.high_watermark > offset {

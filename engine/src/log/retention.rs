@@ -96,9 +96,25 @@ impl PartitionLog {
             .append_lock
             .acquire_permit(1)
             .await
-            .map_err(|_| EngineError::Deleted {
-                path: self.inner.dir.clone(),
-            })
+            .map_err(|_| self.closed_error())
+    }
+
+    /// Why a closed log refuses a call: closed, or deleted.
+    pub(crate) fn closed_error(&self) -> EngineError {
+        let path = self.inner.dir.clone();
+        if self.inner.state.borrow().deleted {
+            EngineError::Deleted { path }
+        } else {
+            EngineError::Closed { path }
+        }
+    }
+
+    /// Refuses calls on a closed log, whose segments are gone.
+    pub(crate) fn check_open(&self) -> Result<(), EngineError> {
+        if self.inner.state.borrow().closed {
+            return Err(self.closed_error());
+        }
+        Ok(())
     }
 
     /// Deletes closed segments beyond `retention.bytes` or older than `retention.ms`, and
@@ -168,6 +184,7 @@ impl PartitionLog {
     /// Kafka's DeleteRecords: moves the log start offset forward (never past the high
     /// watermark) and deletes the segments wholly below it.
     pub async fn advance_log_start(&self, offset: i64) -> Result<i64, EngineError> {
+        self.check_open()?;
         let new_start = {
             let mut state = self.inner.state.borrow_mut();
             if offset > state.high_watermark || offset < 0 {
@@ -215,7 +232,8 @@ impl PartitionLog {
         super::open::truncate_locked(&self.inner, offset).await
     }
 
-    /// Flushes and closes the log; its files stay. Waiting readers and appends are released.
+    /// Flushes and closes the log; its files stay. Waiting readers and appends are released,
+    /// and every later call is refused with [`EngineError::Closed`].
     pub async fn close(&self) -> Result<(), EngineError> {
         let _permit = self.acquire().await?;
         let flushed = self.flush().await;
@@ -230,27 +248,38 @@ impl PartitionLog {
                 tracing::warn!(%error, "could not write the producer snapshot; recovery will replay the log");
             }
         }
-        let files: Vec<Rc<SegmentFile>> = {
+        // The segments leave the state, so that theirs are the last references to the files
+        // and closing them really closes them (a clone would keep the descriptor open until
+        // the log is dropped).
+        let segments = {
             let mut state = self.inner.state.borrow_mut();
             state.closed = true;
             state.written_waiters.fail_all(WaitError::Closed);
             state.durable_waiters.fail_all(WaitError::Closed);
             state.data_waiters.fail_all(WaitError::Closed);
-            state.segments.values().map(|s| s.file.clone()).collect()
+            state.ops.clear();
+            state.dirty_files.clear();
+            std::mem::take(&mut state.segments)
         };
         self.inner.cache.borrow_mut().remove_log(self.inner.id);
         self.inner.append_lock.close();
-        for file in files {
-            if let Ok(file) = Rc::try_unwrap(file) {
-                file.close().await?;
+        let mut closed = Ok(());
+        for segment in segments.into_values() {
+            // A read in flight still holds its file; it closes when that read ends.
+            if let Ok(file) = Rc::try_unwrap(segment.file) {
+                let result = file.close().await;
+                if closed.is_ok() {
+                    closed = result;
+                }
             }
         }
-        flushed
+        flushed.and(closed)
     }
 
     /// Closes the log and removes its directory.
     pub async fn delete(&self) -> Result<(), EngineError> {
         let _ = self.close().await;
+        self.inner.state.borrow_mut().deleted = true;
         std::fs::remove_dir_all(&self.inner.dir)
             .map_err(|e| EngineError::io("remove", &self.inner.dir, e))?;
         if let Some(parent) = self.inner.dir.parent() {

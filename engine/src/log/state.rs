@@ -112,7 +112,9 @@ pub(crate) struct LogState {
     pub unsynced_records: u64,
     pub unsynced_since_ms: Option<u64>,
     pub failed: Option<String>,
+    /// Closed (or deleted): the segments are gone and every call is refused.
     pub closed: bool,
+    pub deleted: bool,
     pub producers: ProducerStateTable,
     pub background: Background,
 }
@@ -133,7 +135,10 @@ impl LogState {
     }
 
     pub fn size_bytes(&self) -> u64 {
-        let active_base = self.active().base_offset;
+        // A closed log has no segments.
+        let Some(&active_base) = self.segments.keys().next_back() else {
+            return 0;
+        };
         self.segments
             .values()
             .map(|s| {
