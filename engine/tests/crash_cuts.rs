@@ -19,7 +19,8 @@ use std::path::Path;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use pinlog_engine::{Durability, LogConfig, PartitionLog, ShardStorage};
+use pinlog_engine::{Durability, EngineError, LogConfig, PartitionLog, ShardStorage};
+use pinlog_protocol::error_code::ErrorCode;
 use pinlog_protocol::records::{BatchBuilder, Compression, NewRecord, ProducerFields, RecordBatch};
 use support::{run, split_batches, stored_bytes, test_dir};
 
@@ -64,11 +65,9 @@ fn every_cut_in_a_rolled_segment_ends_the_log_there() {
 
 /// Recovery validates a segment from the batch its last index entry names; a changed byte
 /// inside an earlier batch (bit rot: a crash only tears what was never synced, which lies after
-/// that entry) is trusted, and reads serve the batch although its CRC fails. Kafka's recovery
-/// does the same below its recovery point, but a read path that checks CRCs (or a full scan of
-/// segments not closed cleanly) would refuse it.
+/// that entry) is not seen there, as in Kafka below its recovery point. Reads from disk check
+/// every batch's CRC and refuse it.
 #[test]
-#[ignore = "BUG: a flipped byte before a segment's last index entry is served (invalid CRC)"]
 fn a_flipped_byte_before_the_last_index_entry_is_not_served() {
     let root = test_dir("crash-cuts-rot");
     run(async {
@@ -98,6 +97,20 @@ fn a_flipped_byte_before_the_last_index_entry_is_not_served() {
                     panic!("{cut:?}: served the batch at {offset}: {e}");
                 }
                 offset = batch.last_offset() + 1;
+            }
+        }
+        if log.high_watermark() > victim.base {
+            // Kept in the log: every batch before it is served, and a read at it is refused
+            // as Kafka's read path refuses a corrupt record.
+            assert_eq!(
+                offset, victim.base,
+                "reads stopped before the damaged batch"
+            );
+            match log.read(victim.base, 1 << 20).await {
+                Err(error @ EngineError::Corruption { .. }) => {
+                    assert_eq!(error.error_code(), ErrorCode::CorruptMessage)
+                }
+                other => panic!("read at the damaged batch: {other:?}"),
             }
         }
         close(log).await;

@@ -10,6 +10,7 @@ use crate::error::EngineError;
 use crate::io::SegmentFile;
 use crate::limits::READ_CHUNK_BYTES_MAX;
 use crate::segment::scan::peek_batch;
+use pinlog_protocol::records::{BatchError, RecordBatch};
 
 /// Where a disk read starts: a segment file, the index entry at or before the target, and how
 /// far the readable data goes.
@@ -164,6 +165,11 @@ fn below_watermark(chunks: Vec<Bytes>, high_watermark: i64) -> Vec<Bytes> {
         .collect()
 }
 
+/// Reads whole batches from the one containing `offset`. Every batch served is checked
+/// against its CRC32C: the disk may have changed a byte since recovery validated it (which it
+/// does only for the tail), and a fetch serves the bytes as they are. A read stops before the
+/// first corrupt batch; when that is the first batch, it fails with
+/// [`EngineError::Corruption`].
 async fn read_from_disk(
     plan: &ReadPlan,
     offset: i64,
@@ -188,7 +194,8 @@ async fn read_from_disk(
         }
         let Some(first) = peek_batch(&chunk[at..]) else {
             if at == 0 {
-                return Ok(Vec::new());
+                // Below the readable length, batches follow one another to its end.
+                return Err(corruption(plan, position, "no batch header".into()));
             }
             position += at as u64;
             continue;
@@ -204,17 +211,44 @@ async fn read_from_disk(
             position += at as u64;
             want = first.size.max(want);
             if at == 0 && len as u64 == plan.readable_len - position {
-                return Ok(Vec::new());
+                return Err(corruption(
+                    plan,
+                    position,
+                    format!(
+                        "a batch of {} bytes runs past the readable data",
+                        first.size
+                    ),
+                ));
             }
             continue;
         }
-        let mut end = at + first.size;
+        let mut end = at;
         while let Some(info) = peek_batch(&chunk[end..]) {
-            if end + info.size > chunk.len() || end + info.size - at > max_bytes {
+            let fits = end + info.size <= chunk.len() && end + info.size - at <= max_bytes;
+            if end > at && !fits {
+                break;
+            }
+            if let Err(error) = verify_batch(chunk.slice(end..end + info.size)) {
+                if end == at {
+                    return Err(corruption(plan, position + at as u64, error.to_string()));
+                }
                 break;
             }
             end += info.size;
         }
         return Ok(vec![chunk.slice(at..end)]);
+    }
+}
+
+/// The header and CRC32C checks recovery applies to every batch it trusts.
+fn verify_batch(bytes: Bytes) -> Result<(), BatchError> {
+    RecordBatch::new(bytes)?.validate_header()
+}
+
+fn corruption(plan: &ReadPlan, position: u64, reason: String) -> EngineError {
+    EngineError::Corruption {
+        path: plan.file.path().to_path_buf(),
+        position,
+        reason,
     }
 }
