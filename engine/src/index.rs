@@ -73,6 +73,11 @@ pub enum IndexError {
     PositionBeyondData { position: u32, data_len: u64 },
     #[error("last entry points at offset {offset}, at or beyond the segment's next offset {next_offset}")]
     OffsetBeyondEnd { offset: i64, next_offset: i64 },
+    #[error("time index of {time_entries} entries for an offset index of {offset_entries}")]
+    TimeIndexLongerThanOffsetIndex {
+        time_entries: usize,
+        offset_entries: usize,
+    },
 }
 
 /// What [`SegmentIndexes`] needs to know of an appended batch.
@@ -187,6 +192,25 @@ impl SegmentIndexes {
         if self.max_timestamp_so_far.offset >= offset {
             self.max_timestamp_so_far = self.time.last_entry();
         }
+    }
+
+    /// Recovery's consistency check of both indexes against the segment (Kafka's
+    /// `sanityCheck`: the last entries point inside its data and below its next offset) and
+    /// against each other: a time index entry is only ever added with an offset index entry,
+    /// plus the final one of a rolled segment, so a longer time index belongs elsewhere.
+    pub fn sanity_check(
+        &self,
+        segment_data_len: u64,
+        segment_next_offset: i64,
+    ) -> Result<(), IndexError> {
+        if self.time.len() > self.offset.len() + 1 {
+            return Err(IndexError::TimeIndexLongerThanOffsetIndex {
+                time_entries: self.time.len(),
+                offset_entries: self.offset.len(),
+            });
+        }
+        self.offset.sanity_check(segment_data_len)?;
+        self.time.sanity_check(segment_next_offset)
     }
 
     /// The position from which to scan the segment for the first record with a timestamp at

@@ -116,6 +116,22 @@ impl OffsetIndex {
         }
     }
 
+    /// Where a scan for `target_offset` may start, most precise first: the entry [`Self::lookup`]
+    /// gives, the one before it, then the segment start `(base_offset, 0)`. Only the last entry
+    /// is checked against the data on open, so a reader checks that an entry names the batch
+    /// it should and falls back to the next start when it does not (a damaged index).
+    pub fn scan_starts(&self, target_offset: i64) -> Vec<OffsetPosition> {
+        const INDEX_ENTRIES_TRIED: usize = 2;
+        let mut starts = Vec::with_capacity(INDEX_ENTRIES_TRIED + 1);
+        let mut entry = self.lookup(target_offset);
+        while entry.position != 0 && starts.len() < INDEX_ENTRIES_TRIED {
+            starts.push(entry);
+            entry = self.lookup(entry.offset.saturating_sub(1));
+        }
+        starts.push(self.absolute(0, 0));
+        starts
+    }
+
     /// Drops the entries at or beyond `offset`.
     pub fn truncate_to(&mut self, offset: i64) {
         let keep = match offset.checked_sub(self.base_offset) {

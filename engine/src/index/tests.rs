@@ -66,6 +66,25 @@ fn offset_lookup_finds_the_greatest_entry_at_or_below() {
 }
 
 #[test]
+fn offset_scan_starts_fall_back_to_earlier_entries_then_the_segment_start() {
+    let mut index = OffsetIndex::new(BASE, 0);
+    assert_eq!(index.scan_starts(BASE + 10), [op(BASE, 0)]);
+    for (relative, position) in [(10, 100), (20, 200), (30, 300)] {
+        assert_eq!(index.maybe_append(BASE + relative, position), Ok(true));
+    }
+    assert_eq!(
+        index.scan_starts(BASE + 35),
+        [op(BASE + 30, 300), op(BASE + 20, 200), op(BASE, 0)]
+    );
+    assert_eq!(
+        index.scan_starts(BASE + 19),
+        [op(BASE + 10, 100), op(BASE, 0)]
+    );
+    assert_eq!(index.scan_starts(BASE + 5), [op(BASE, 0)]);
+    assert_eq!(index.scan_starts(i64::MIN), [op(BASE, 0)]);
+}
+
+#[test]
 fn offset_truncation_drops_entries_at_or_beyond() {
     let mut index = OffsetIndex::new(BASE, 0);
     for (relative, position) in [(10, 100), (20, 200), (30, 300)] {
@@ -354,6 +373,40 @@ fn segment_indexes_follow_kafka_log_segment() {
         TimeIndex::from_bytes(&indexes.time.to_bytes(), BASE).expect("valid"),
     );
     assert_eq!(reloaded, indexes);
+}
+
+#[test]
+fn segment_sanity_check_relates_the_two_indexes_to_each_other_and_the_data() {
+    let mut indexes = SegmentIndexes::new(BASE, 0);
+    for (last, max_timestamp, position) in [(BASE + 1, 10, 100), (BASE + 3, 20, 200)] {
+        let batch = IndexedBatch {
+            last_offset: last,
+            max_timestamp,
+            position,
+        };
+        assert_eq!(indexes.on_append(batch), Ok(true));
+    }
+    indexes.observe(30, BASE + 5);
+    indexes.on_roll().expect("roll");
+    assert_eq!(indexes.sanity_check(300, BASE + 6), Ok(()));
+    assert!(matches!(
+        indexes.sanity_check(200, BASE + 6),
+        Err(IndexError::PositionBeyondData { .. })
+    ));
+    assert!(matches!(
+        indexes.sanity_check(300, BASE + 5),
+        Err(IndexError::OffsetBeyondEnd { .. })
+    ));
+    // Another segment's longer time index in this one's place.
+    let mut time = TimeIndex::new(BASE);
+    for (timestamp, offset) in [(1, BASE + 1), (2, BASE + 2), (3, BASE + 3), (4, BASE + 4)] {
+        assert_eq!(time.maybe_append(timestamp, offset), Ok(true));
+    }
+    let mismatched = SegmentIndexes::from_indexes(indexes.offset.clone(), time);
+    assert!(matches!(
+        mismatched.sanity_check(300, BASE + 6),
+        Err(IndexError::TimeIndexLongerThanOffsetIndex { .. })
+    ));
 }
 
 /// A batch of the generated segments: (last offset, max timestamp, position, size).

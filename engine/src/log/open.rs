@@ -236,8 +236,19 @@ async fn recover_segment(
         SegmentFile::open(&segment_path(dir, base, LOG_SUFFIX), false, faults.clone()).await?,
     );
     let size = file.size().await?;
-    let mut indexes = load_indexes(dir, base, config)
-        .unwrap_or_else(|_| SegmentIndexes::new(base, config.index_interval_bytes));
+    let fresh_indexes = || SegmentIndexes::new(base, config.index_interval_bytes);
+    // Missing or unreadable index files are rebuilt by the scan below, from the segment start.
+    // The next offset is known only after the scan, which checks the time index against it.
+    let mut indexes = match load_indexes(dir, base, config) {
+        Ok(indexes) => match indexes.sanity_check(size, i64::MAX) {
+            Ok(()) => indexes,
+            Err(error) => {
+                tracing::warn!(dir = %dir.display(), base, %error, "rebuilding the indexes of a segment");
+                fresh_indexes()
+            }
+        },
+        Err(_) => fresh_indexes(),
+    };
     // Start from the last persisted index entry that still points at the batch it names: an
     // entry (o, p) says the batch ending at offset o starts at byte p.
     let mut start = (0u64, base);
@@ -258,6 +269,14 @@ async fn recover_segment(
     }
     indexes.truncate_to(start.1);
     let mut scanned = scan_segment(&file, base, start.0, size, indexes).await?;
+    if let Err(error) = scanned
+        .indexes
+        .sanity_check(scanned.data_len, scanned.next_offset.unwrap_or(start.1))
+    {
+        tracing::warn!(dir = %dir.display(), base, %error, "rebuilding the indexes of a segment");
+        start = (0, base);
+        scanned = scan_segment(&file, base, 0, size, fresh_indexes()).await?;
+    }
     let data_len = scanned.data_len;
     let next_offset = scanned.next_offset.unwrap_or(start.1);
     // Cut whatever follows the last good batch and restore the zeros that mark the end.
@@ -344,18 +363,18 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
         let segment = create_segment(&inner.dir, offset, &inner.faults, interval).await?;
         inner.state.borrow_mut().segments.insert(offset, segment);
     }
-    let (file, base, start_position, limit, fallback_end) = {
+    let (file, base, starts, limit, fallback_end) = {
         let state = inner.state.borrow();
         let active = state.active();
-        let entry = active.indexes.offset.lookup(offset);
         (
             active.file.clone(),
             active.base_offset,
-            u64::from(entry.position),
+            active.indexes.offset.scan_starts(offset),
             active.readable_len,
             active.next_offset.min(offset),
         )
     };
+    let start_position = super::read::verified_scan_start(&file, &starts, limit).await?;
     // Find the first batch whose last offset reaches `offset`: everything from it goes.
     let mut cut = None;
     let mut position = start_position;

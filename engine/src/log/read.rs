@@ -7,16 +7,19 @@ use bytes::Bytes;
 
 use super::{PartitionLog, ReadBatches};
 use crate::error::EngineError;
+use crate::index::OffsetPosition;
 use crate::io::SegmentFile;
 use crate::limits::READ_CHUNK_BYTES_MAX;
 use crate::segment::scan::peek_batch;
-use pinlog_protocol::records::{BatchError, RecordBatch};
+use pinlog_protocol::records::layout::{self, HEADER_BYTES};
+use pinlog_protocol::records::{BatchError, RecordBatch, MAGIC_V2};
 
-/// Where a disk read starts: a segment file, the index entry at or before the target, and how
-/// far the readable data goes.
+/// Where a disk read starts: a segment file, the places a scan for the target may start (see
+/// [`OffsetIndex::scan_starts`](crate::index::OffsetIndex::scan_starts)), and how far the
+/// readable data goes.
 struct ReadPlan {
     file: Rc<SegmentFile>,
-    start_position: u64,
+    starts: Vec<OffsetPosition>,
     readable_len: u64,
 }
 
@@ -63,13 +66,12 @@ impl PartitionLog {
                     log_end: hw,
                 });
             };
-            let start_position = u64::from(segment.indexes.offset.lookup(offset).position);
             (
                 hw,
                 start,
                 ReadPlan {
                     file: segment.file.clone(),
-                    start_position,
+                    starts: segment.indexes.offset.scan_starts(offset),
                     readable_len: segment.readable_len,
                 },
             )
@@ -90,20 +92,21 @@ impl PartitionLog {
     ) -> Result<Option<(i64, i64)>, EngineError> {
         self.check_open()?;
         let log_start = self.log_start_offset();
-        let candidates: Vec<(i64, Rc<SegmentFile>, u64, u64)> = {
+        let candidates: Vec<(Rc<SegmentFile>, Vec<OffsetPosition>, u64)> = {
             let state = self.inner.state.borrow();
             state
                 .segments
                 .values()
                 .filter(|s| s.max_timestamp >= timestamp && s.readable_len > 0)
                 .map(|s| {
-                    let start = u64::from(s.indexes.timestamp_scan_start(timestamp, log_start));
-                    (s.base_offset, s.file.clone(), start, s.readable_len)
+                    let entry = s.indexes.time.lookup(timestamp);
+                    let starts = s.indexes.offset.scan_starts(entry.offset.max(log_start));
+                    (s.file.clone(), starts, s.readable_len)
                 })
                 .collect()
         };
-        for (_, file, start, readable_len) in candidates {
-            let mut position = start;
+        for (file, starts, readable_len) in candidates {
+            let mut position = verified_scan_start(&file, &starts, readable_len).await?;
             while position < readable_len {
                 let len = (readable_len - position).min(READ_CHUNK_BYTES_MAX as u64) as usize;
                 let chunk = file.read_at(position, len).await?;
@@ -165,25 +168,46 @@ fn below_watermark(chunks: Vec<Bytes>, high_watermark: i64) -> Vec<Bytes> {
         .collect()
 }
 
-/// Reads whole batches from the one containing `offset`. Every batch served is checked
-/// against its CRC32C: the disk may have changed a byte since recovery validated it (which it
-/// does only for the tail), and a fetch serves the bytes as they are. A read stops before the
-/// first corrupt batch; when that is the first batch, it fails with
-/// [`EngineError::Corruption`].
+/// Reads whole batches from the one containing `offset`, scanning from the first of the plan's
+/// starts that begins the batch its index entry names.
+///
+/// Every batch served is checked against its CRC32C: the disk may have changed a byte since
+/// recovery validated it (which it does only for the tail), and a fetch serves the bytes as
+/// they are. A read stops before the first corrupt batch; when that is the first batch, it
+/// fails with [`EngineError::Corruption`].
 async fn read_from_disk(
     plan: &ReadPlan,
     offset: i64,
     max_bytes: usize,
 ) -> Result<Vec<Bytes>, EngineError> {
-    // The index entry lies at most an index interval (plus one batch) before the target.
-    let mut position = plan.start_position;
+    for &start in &plan.starts {
+        if let Some(chunks) = read_from(plan, start, offset, max_bytes).await? {
+            return Ok(chunks);
+        }
+    }
+    Err(corruption(plan, 0, "no batch at the segment start".into()))
+}
+
+/// [`read_from_disk`] from `start`; `None` when `start` does not begin the batch it names.
+async fn read_from(
+    plan: &ReadPlan,
+    start: OffsetPosition,
+    offset: i64,
+    max_bytes: usize,
+) -> Result<Option<Vec<Bytes>>, EngineError> {
+    // An index entry lies at most an index interval (plus one batch) before the target.
+    let mut position = u64::from(start.position);
     let mut want = (max_bytes + 64 * 1024).min(READ_CHUNK_BYTES_MAX);
+    let mut first_chunk = true;
     loop {
         if position >= plan.readable_len {
-            return Ok(Vec::new());
+            return Ok(if first_chunk { None } else { Some(Vec::new()) });
         }
         let len = (want as u64).min(plan.readable_len - position) as usize;
         let chunk = plan.file.read_at(position, len).await?;
+        if std::mem::take(&mut first_chunk) && !names_its_batch(&chunk, start) {
+            return Ok(None);
+        }
         let mut at = 0;
         // Skip batches wholly before the target.
         while let Some(info) = peek_batch(&chunk[at..]) {
@@ -236,8 +260,43 @@ async fn read_from_disk(
             }
             end += info.size;
         }
-        return Ok(vec![chunk.slice(at..end)]);
+        return Ok(Some(vec![chunk.slice(at..end)]));
     }
+}
+
+/// Whether `bytes` (read at `start.position`) begin a batch header of the right magic that, for
+/// an index entry, ends at the entry's offset as the index promises. The segment start is
+/// always a batch boundary.
+pub(crate) fn names_its_batch(bytes: &[u8], start: OffsetPosition) -> bool {
+    let Some(info) = peek_batch(bytes) else {
+        return false;
+    };
+    let magic = bytes.get(layout::MAGIC).map(|&m| m as i8);
+    magic == Some(MAGIC_V2) && (start.position == 0 || info.last_offset == start.offset)
+}
+
+/// The first of `starts` (see [`ReadPlan`]) whose position begins the batch it names, read
+/// from `file`; the segment start when none does. For scans that are not on the fetch path
+/// and can afford a read of one header per start.
+pub(crate) async fn verified_scan_start(
+    file: &SegmentFile,
+    starts: &[OffsetPosition],
+    readable_len: u64,
+) -> Result<u64, EngineError> {
+    for &start in starts {
+        let position = u64::from(start.position);
+        if position == 0 {
+            break;
+        }
+        if position >= readable_len {
+            continue;
+        }
+        let header = file.read_at(position, HEADER_BYTES).await?;
+        if names_its_batch(&header, start) {
+            return Ok(position);
+        }
+    }
+    Ok(0)
 }
 
 /// The header and CRC32C checks recovery applies to every batch it trusts.
