@@ -26,6 +26,7 @@ mod background;
 mod flusher;
 mod open;
 mod read;
+mod read_by_time;
 mod retention;
 mod snapshots;
 mod state;

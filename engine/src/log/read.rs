@@ -1,5 +1,5 @@
-//! Reads: by offset (from the batch cache, else from disk through the sparse index), by
-//! timestamp, and the long-poll wait for new data.
+//! Reads by offset (from the batch cache, else from disk through the sparse index), and the
+//! long-poll wait for new data. Lookups by timestamp are in `read_by_time`.
 
 use std::rc::Rc;
 
@@ -82,61 +82,6 @@ impl PartitionLog {
             high_watermark,
             log_start_offset,
         })
-    }
-
-    /// The first offset whose record timestamp is at least `timestamp` (Kafka's ListOffsets by
-    /// time), with that record's timestamp; `None` if every record is older.
-    pub async fn offset_for_timestamp(
-        &self,
-        timestamp: i64,
-    ) -> Result<Option<(i64, i64)>, EngineError> {
-        self.check_open()?;
-        let log_start = self.log_start_offset();
-        let candidates: Vec<(Rc<SegmentFile>, Vec<OffsetPosition>, u64)> = {
-            let state = self.inner.state.borrow();
-            state
-                .segments
-                .values()
-                .filter(|s| s.max_timestamp >= timestamp && s.readable_len > 0)
-                .map(|s| {
-                    let entry = s.indexes.time.lookup(timestamp);
-                    let starts = s.indexes.offset.scan_starts(entry.offset.max(log_start));
-                    (s.file.clone(), starts, s.readable_len)
-                })
-                .collect()
-        };
-        for (file, starts, readable_len) in candidates {
-            let mut position = verified_scan_start(&file, &starts, readable_len).await?;
-            while position < readable_len {
-                let len = (readable_len - position).min(READ_CHUNK_BYTES_MAX as u64) as usize;
-                let chunk = file.read_at(position, len).await?;
-                let mut consumed = 0;
-                for batch in pinlog_protocol::records::Batches::new(chunk.clone()) {
-                    let Ok(batch) = batch else { break };
-                    consumed += batch.size_bytes();
-                    if batch.max_timestamp() < timestamp {
-                        continue;
-                    }
-                    let records =
-                        batch.records(pinlog_protocol::limits::DECOMPRESSED_BATCH_BYTES_MAX)?;
-                    for record in records {
-                        let record = record.map_err(|e| EngineError::Corruption {
-                            path: file.path().to_path_buf(),
-                            position,
-                            reason: e.to_string(),
-                        })?;
-                        if record.timestamp >= timestamp && record.offset >= log_start {
-                            return Ok(Some((record.offset, record.timestamp)));
-                        }
-                    }
-                }
-                if consumed == 0 {
-                    break;
-                }
-                position += consumed as u64;
-            }
-        }
-        Ok(None)
     }
 
     /// Completes when the high watermark passes `offset` (records at `offset` are readable),
