@@ -1,6 +1,9 @@
 //! Test support: a glommio executor per test, directories on the real disk, batch builders.
 #![allow(dead_code)]
 
+pub mod crash_checks;
+pub mod crash_cuts;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
