@@ -3,6 +3,7 @@
 
 pub mod crash_checks;
 pub mod crash_cuts;
+pub mod model;
 
 use std::future::Future;
 use std::path::PathBuf;
