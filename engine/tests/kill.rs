@@ -73,7 +73,7 @@ fn acknowledged_appends_survive_sigkill() {
 /// appends nobody waits for, so that batches wait to be written when a roll creates the next
 /// segment) or unclosed, for many cycles: once in about a hundred a kill lands there.
 /// `a_torn_rolled_segment_ends_the_log` and
-/// `a_rolled_segment_left_preallocated_counts_only_its_batches` in crash_cuts.rs are the
+/// `a_rolled_segment_left_preallocated_counts_only_its_batches` in crash_cuts_rolled.rs are the
 /// deterministic versions.
 #[test]
 #[ignore = "slow (300 kill cycles by default); run with --ignored, PINLOG_KILL_CYCLES sets the count"]
