@@ -1,3 +1,14 @@
 //! The `pinlog` binary: `serve` and the operator commands.
 //!
-//! Not built yet: the broker is delivered by issue 4, the operator CLI by issue 6.
+//! `main.rs` parses the command line ([`cli`]), sets up logging to stderr ([`logging`]) and
+//! hands the command to its module. [`serve`] turns flags and an optional TOML file into a
+//! [`pinlog_shards::BrokerConfig`] (flags win over the file, the file over the embedded
+//! defaults) and runs the broker. The operator commands (topic, produce, consume, ...) arrive
+//! with issue 6, one module each.
+//!
+//! Errors are enums per module whose messages carry their causes, so `main` prints exactly one
+//! line and exits non-zero.
+
+pub mod cli;
+pub mod logging;
+pub mod serve;

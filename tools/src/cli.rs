@@ -1,0 +1,24 @@
+//! The command line: `pinlog [--log-level FILTER] <command>`.
+
+use clap::{Parser, Subcommand};
+
+use crate::serve::ServeArgs;
+
+/// pinlog: a Kafka-compatible log broker, thread-per-core.
+#[derive(Debug, Parser)]
+#[command(name = "pinlog", version, propagate_version = true)]
+pub struct Cli {
+    /// Log filter for stderr, e.g. `info` or `warn,pinlog_shards=debug` (RUST_LOG syntax);
+    /// overrides RUST_LOG. Without either, only warnings and errors are logged.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the broker until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+}

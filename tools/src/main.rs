@@ -1,0 +1,28 @@
+use std::error::Error;
+use std::process::ExitCode;
+
+use clap::Parser;
+use pinlog_tools::cli::{Cli, Command};
+use pinlog_tools::{logging, serve};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line on stderr, whatever the error's own text holds, so that scripts and log
+            // collectors see a single record.
+            let message = error.to_string().replace('\n', " ");
+            eprintln!("pinlog: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+    logging::init(cli.log_level.as_deref())?;
+    match cli.command {
+        Command::Serve(args) => serve::run(&args)?,
+    }
+    Ok(())
+}
