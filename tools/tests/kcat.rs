@@ -14,7 +14,6 @@ const RECORDS: usize = 100;
 const KCAT_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn kcat_metadata_produce_and_consume() {
     if !on_path("kcat") {
         println!("SKIPPED: kcat not installed");

@@ -21,7 +21,6 @@ fn timestamp_of(index: usize) -> i64 {
 }
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn earliest_latest_and_by_timestamp() {
     let broker = Broker::start("list-offsets", 1);
     kafka::create_topic(&kafka::admin(&broker), TOPIC, 2);

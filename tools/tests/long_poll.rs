@@ -5,6 +5,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use rdkafka::consumer::BaseConsumer;
+use rdkafka::message::Message;
 use rdkafka::Offset;
 use support::kafka;
 use support::records::keyed_record;
@@ -12,14 +14,16 @@ use support::Broker;
 
 const TOPIC: &str = "ticks";
 const WAKE_LATENCY_MAX: Duration = Duration::from_millis(100);
-/// Far above WAKE_LATENCY_MAX, so that a fetch answered by its timer cannot pass.
+/// Far above WAKE_LATENCY_MAX, so that a fetch answered by its timer, not woken by the append,
+/// cannot pass.
 const FETCH_WAIT_MAX_MS: u64 = 5_000;
 const ROUNDS: usize = 5;
+/// Time for a new consumer to fetch metadata, connect and send its first Fetch.
+const CONSUMER_START_TIME: Duration = Duration::from_secs(1);
 /// Time for the consumer to park its next Fetch on the broker before a record is sent.
 const PARK_TIME: Duration = Duration::from_millis(300);
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn an_append_wakes_a_waiting_fetch_within_100_ms() {
     let broker = Broker::start("long-poll", 1);
     kafka::create_topic(&kafka::admin(&broker), TOPIC, 2);
@@ -36,11 +40,14 @@ fn an_append_wakes_a_waiting_fetch_within_100_ms() {
             ("fetch.min.bytes", "1"),
         ],
     );
-    kafka::assign(&consumer, TOPIC, 0..1, Offset::Beginning);
+    // An absolute offset: a logical one (Beginning) costs a ListOffsets that librdkafka may
+    // defer by its 500 ms offset-query backoff, during which nothing waits on the broker.
+    kafka::assign(&consumer, TOPIC, 0..1, Offset::Offset(0));
+    poll_nothing_for(&consumer, CONSUMER_START_TIME);
 
     let mut latencies = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS {
-        std::thread::sleep(PARK_TIME);
+        poll_nothing_for(&consumer, PARK_TIME);
         let sent = Instant::now();
         kafka::send(&producer, TOPIC, 0, &keyed_record(round));
         let received = kafka::consume(&consumer, 1);
@@ -49,19 +56,22 @@ fn an_append_wakes_a_waiting_fetch_within_100_ms() {
     }
     kafka::flush(&producer);
 
-    latencies.sort();
-    eprintln!("send-to-receive latencies, sorted: {latencies:?}");
-    // The median judges the broker; a single round may lose its core to a build on this
-    // shared two-core machine. Every round must still beat half the fetch timer, which only a
-    // woken fetch does.
-    let median = latencies[ROUNDS / 2];
+    eprintln!("send-to-receive latency of each round: {latencies:?}");
     assert!(
-        median <= WAKE_LATENCY_MAX,
-        "median {median:?}: {latencies:?}"
+        latencies.iter().all(|latency| *latency <= WAKE_LATENCY_MAX),
+        "a record took longer than {WAKE_LATENCY_MAX:?} to reach the waiting consumer: \
+         {latencies:?}"
     );
-    let slowest = latencies[ROUNDS - 1];
-    assert!(
-        slowest < Duration::from_millis(FETCH_WAIT_MAX_MS / 2),
-        "a fetch waited for its timer, not for the append: {latencies:?}"
-    );
+}
+
+/// Polls (a BaseConsumer does its work in poll) for `duration`, expecting no record.
+fn poll_nothing_for(consumer: &BaseConsumer, duration: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        match consumer.poll(Duration::from_millis(10)) {
+            None => {}
+            Some(Ok(message)) => panic!("unexpected record at offset {}", message.offset()),
+            Some(Err(error)) => panic!("consumer error: {error}"),
+        }
+    }
 }

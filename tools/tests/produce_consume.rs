@@ -45,31 +45,26 @@ fn round_trip(codec: &str) {
 }
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn uncompressed() {
     round_trip("none");
 }
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn gzip() {
     round_trip("gzip");
 }
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn snappy() {
     round_trip("snappy");
 }
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn lz4() {
     round_trip("lz4");
 }
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn zstd() {
     round_trip("zstd");
 }

@@ -5,19 +5,21 @@ mod support;
 use futures::executor::block_on;
 use rdkafka::admin::{NewTopic, TopicReplication};
 use rdkafka::types::RDKafkaErrorCode;
-use support::kafka::{self, admin_options};
+use support::kafka::{self, admin_options, partitions_in_metadata};
 use support::Broker;
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn created_topics_appear_in_metadata_and_deleted_ones_leave_it() {
     let broker = Broker::start("topics", 1);
     let admin = kafka::admin(&broker);
+    let consumer = kafka::consumer(&broker, &[]);
 
     kafka::create_topic(&admin, "orders", 3);
     kafka::create_topic(&admin, "payments", 1);
     kafka::create_topic(&admin, "audit", 8);
-    kafka::wait_for_topics(&admin, &[("audit", 8), ("orders", 3), ("payments", 1)]);
+    assert_eq!(partitions_in_metadata(&consumer, "orders"), Ok(3));
+    assert_eq!(partitions_in_metadata(&consumer, "payments"), Ok(1));
+    assert_eq!(partitions_in_metadata(&consumer, "audit"), Ok(8));
 
     let deleted = block_on(admin.delete_topics(&["orders", "audit"], &admin_options()))
         .expect("DeleteTopics request");
@@ -25,16 +27,35 @@ fn created_topics_appear_in_metadata_and_deleted_ones_leave_it() {
         deleted,
         vec![Ok("orders".to_string()), Ok("audit".to_string())]
     );
-    kafka::wait_for_topics(&admin, &[("payments", 1)]);
+    let unknown = Err("UnknownTopicOrPartition".to_string());
+    assert_eq!(partitions_in_metadata(&consumer, "orders"), unknown);
+    assert_eq!(partitions_in_metadata(&consumer, "audit"), unknown);
+    assert_eq!(partitions_in_metadata(&consumer, "payments"), Ok(1));
+}
+
+/// librdkafka 2.12 asks for all topics with a Metadata v12 request whose null topic array is
+/// written in 4 bytes instead of 1 (librdkafka issue 5049), so 3 bytes follow the body. Apache
+/// Kafka does not check for trailing bytes and answers; so must pinlog.
+#[test]
+#[ignore = "broker bug: Metadata v12 for all topics from librdkafka 2.12 closes the connection"]
+fn metadata_for_all_topics_lists_the_live_ones() {
+    let broker = Broker::start("topics-all", 1);
+    let admin = kafka::admin(&broker);
+    kafka::create_topic(&admin, "orders", 3);
+    kafka::create_topic(&admin, "audit", 8);
+    kafka::wait_for_topics(&admin, &[("audit", 8), ("orders", 3)]);
+
+    let deleted =
+        block_on(admin.delete_topics(&["audit"], &admin_options())).expect("DeleteTopics request");
+    assert_eq!(deleted, vec![Ok("audit".to_string())]);
+    kafka::wait_for_topics(&admin, &[("orders", 3)]);
 }
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn creating_an_existing_topic_and_deleting_an_unknown_one_are_errors() {
     let broker = Broker::start("topics-errors", 1);
     let admin = kafka::admin(&broker);
     kafka::create_topic(&admin, "events", 2);
-    kafka::wait_for_topics(&admin, &[("events", 2)]);
 
     let again = NewTopic::new("events", 4, TopicReplication::Fixed(1));
     let created =
@@ -57,8 +78,6 @@ fn creating_an_existing_topic_and_deleting_an_unknown_one_are_errors() {
         ))]
     );
     // The failed create left the topic as it was.
-    assert_eq!(
-        kafka::topics_in_metadata(&admin),
-        vec![("events".to_string(), 2)]
-    );
+    let consumer = kafka::consumer(&broker, &[]);
+    assert_eq!(partitions_in_metadata(&consumer, "events"), Ok(2));
 }

@@ -12,17 +12,21 @@ use support::records::{assert_partitions_match, keyed_record, Record};
 use support::Broker;
 
 const TOPIC: &str = "spread";
-/// With two shards, the chance that all partitions hash to one is 2^-15.
 const PARTITIONS: i32 = 16;
 const RECORDS: usize = 16_000;
 
 #[test]
-#[ignore = "needs the broker (issue 4)"]
 fn produce_to_and_consume_from_partitions_of_both_shards() {
+    let owners: Vec<usize> = (0..PARTITIONS)
+        .map(|partition| pinlog_shards::router::owner(TOPIC, partition, 2))
+        .collect();
+    assert!(
+        owners.contains(&0) && owners.contains(&1),
+        "both shards must own partitions of {TOPIC}: {owners:?}"
+    );
     let broker = Broker::start("two-shards", 2);
     let admin = kafka::admin(&broker);
     kafka::create_topic(&admin, TOPIC, PARTITIONS);
-    kafka::wait_for_topics(&admin, &[(TOPIC, PARTITIONS as usize)]);
 
     let producer = kafka::producer(&broker, &[("acks", "all"), ("linger.ms", "20")]);
     let mut expected: BTreeMap<i32, Vec<Record>> = BTreeMap::new();

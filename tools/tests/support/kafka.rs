@@ -57,6 +57,13 @@ pub struct DeliveryTally {
     failures: Mutex<Vec<String>>,
 }
 
+impl DeliveryTally {
+    /// Successful deliveries reported so far.
+    pub fn delivered(&self) -> usize {
+        self.delivered.load(Ordering::Relaxed)
+    }
+}
+
 impl ClientContext for DeliveryTally {}
 
 impl ProducerContext for DeliveryTally {
@@ -229,6 +236,26 @@ pub fn create_topic(admin: &Admin, topic: &str, partitions: i32) {
     let results = futures::executor::block_on(admin.create_topics([&new_topic], &admin_options()))
         .expect("CreateTopics request");
     assert_eq!(results, vec![Ok(topic.to_string())], "creating {topic}");
+}
+
+/// The partition count of `topic` in a Metadata response for that one topic, or the topic's
+/// error. Asked through a consumer, whose Metadata requests never auto-create the topic
+/// (librdkafka's `allow.auto.create.topics` is false for consumers, true for producers).
+pub fn partitions_in_metadata(consumer: &BaseConsumer, topic: &str) -> Result<usize, String> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), TIMEOUT)
+        .expect("Metadata request");
+    let [answer] = metadata.topics() else {
+        panic!(
+            "Metadata for {topic} answered {} topics",
+            metadata.topics().len()
+        );
+    };
+    assert_eq!(answer.name(), topic);
+    match answer.error() {
+        None => Ok(answer.partitions().len()),
+        Some(error) => Err(format!("{:?}", RDKafkaErrorCode::from(error))),
+    }
 }
 
 /// Name and partition count of every user topic (not `__`-prefixed internal ones) in a
