@@ -14,6 +14,7 @@ pub mod config;
 pub mod controller;
 pub mod error;
 pub mod group_offsets;
+pub mod groups;
 pub mod handlers;
 pub mod limits;
 pub mod mesh;

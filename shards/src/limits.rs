@@ -46,3 +46,26 @@ pub const PARTITIONS_OPENED_AT_ONCE: usize = 64;
 
 /// Longest the broker waits for every shard to open its partitions and listen.
 pub const SHARD_START_SECONDS_MAX: u64 = 600;
+
+/// Consumer groups one coordinator holds (live or known only through committed offsets); a
+/// JoinGroup or commit that would create one more answers COORDINATOR_NOT_AVAILABLE.
+pub const GROUPS_MAX: usize = 100_000;
+
+/// Default `group.max.size`. Kafka's default is unbounded (Integer.MAX_VALUE); every member
+/// holds its protocol metadata and assignment, so the broker keeps a bound.
+pub const GROUP_MEMBERS_MAX_DEFAULT: usize = 10_000;
+
+/// Members of one group that were handed a member id (MEMBER_ID_REQUIRED) and have not yet
+/// rejoined with it; beyond it a new member is answered GROUP_MAX_SIZE_REACHED.
+pub const GROUP_PENDING_MEMBERS_MAX: usize = 10_000;
+
+/// Kafka's `NewMemberJoinTimeoutMs`: a member that joined without an id and is still waiting
+/// for the rebalance is dropped after this long (it never learned its id, so it cannot
+/// heartbeat; if it is still alive it retries).
+pub const GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS: i64 = 5 * 60 * 1000;
+
+/// Shortest wait before a rebalance in which no member rejoined is retried, so a client that
+/// sends a zero rebalance timeout cannot make the coordinator spin.
+pub const GROUP_JOIN_RETRY_MS_MIN: i64 = 1_000;
+
+const _: () = assert!(GROUP_PENDING_MEMBERS_MAX >= 1 && GROUP_MEMBERS_MAX_DEFAULT >= 1);
