@@ -3,7 +3,7 @@
 
 mod admin;
 mod fencing;
-
+mod random;
 mod rebalance;
 mod static_members;
 
