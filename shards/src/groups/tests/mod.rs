@@ -3,6 +3,7 @@
 
 mod admin;
 mod fencing;
+mod parked;
 mod random;
 mod rebalance;
 mod static_members;

@@ -161,3 +161,37 @@ fn static_member_restarting_while_assignments_are_computed_forces_a_rebalance() 
     assert!(h.is_parked(restart));
     assert_eq!(h.state().state, "PreparingRebalance");
 }
+
+#[test]
+fn static_member_that_misses_a_rebalance_keeps_its_seat() {
+    let mut h = Harness::new();
+    let slow_session = |instance: &str| JoinInput {
+        session_timeout_ms: 60_000,
+        rebalance_timeout_ms: 5_000,
+        ..static_input(instance)
+    };
+    let tokens = [h.join(slow_session("s1")), h.join(slow_session("s2"))];
+    h.advance_until_answered(&tokens);
+    let outputs = joined(&h, &tokens);
+    let newcomer = h.join(JoinInput {
+        rebalance_timeout_ms: 5_000,
+        ..join_input("", "c3")
+    });
+    let rejoin = h.join(JoinInput {
+        member_id: outputs[0].member_id.clone(),
+        ..slow_session("s1")
+    });
+    h.advance(5_000);
+    let next = joined(&h, &[rejoin, newcomer]);
+    assert_eq!(next[0].generation_id, 2);
+    let members: Vec<&str> = next[0]
+        .members
+        .iter()
+        .map(|m| m.member_id.as_str())
+        .collect();
+    assert!(
+        members.contains(&outputs[1].member_id.as_str()),
+        "{members:?}"
+    );
+    assert_eq!(members.len(), 3);
+}
