@@ -90,6 +90,18 @@ fn earliest_latest_and_by_timestamp() {
         .map(|index| Some(timestamp_of(index)))
         .collect();
     assert_eq!(timestamps, produced);
+
+    // Seeking by time then reading, as clients do: the answer lies inside the shared batch,
+    // which the broker serves whole and the client trims.
+    let Offset::Offset(start) = offset_for_time(&consumer, 0, timestamp_of(15)) else {
+        panic!("no offset for the timestamp of record 15");
+    };
+    let consumer = kafka::consumer(&broker, &[]);
+    kafka::assign(&consumer, TOPIC, 0..1, Offset::Offset(start));
+    let consumed = kafka::consume(&consumer, RECORDS - 15);
+    let offsets: Vec<_> = consumed.iter().map(|record| record.offset).collect();
+    assert_eq!(offsets, (15..RECORDS as i64).collect::<Vec<_>>());
+    assert_eq!(consumed[0].record, keyed_record(15));
 }
 
 fn offset_for_time(consumer: &BaseConsumer, partition: i32, timestamp_ms: i64) -> Offset {
