@@ -120,7 +120,9 @@ pub fn decode_request(
     let header = RequestHeader::decode(&mut reader, api_key.request_header_version(api_version))
         .map_err(malformed)?;
     let body = RequestBody::decode(api_key, &mut reader, api_version).map_err(malformed)?;
-    reader.expect_end("request").map_err(malformed)?;
+    // Bytes after the body are ignored, as Apache Kafka ignores them: librdkafka up to at
+    // least 2.12 writes a null topics array in Metadata v12 as four zero bytes instead of a
+    // one-byte varint, leaving three bytes over, and Kafka serves it.
     Ok(Request {
         api_key,
         header,

@@ -141,25 +141,32 @@ fn a_produce_request_declaring_2_pow_31_topics_is_an_error_not_an_allocation() {
 }
 
 #[test]
-fn trailing_bytes_after_the_body_are_an_error() {
+fn trailing_bytes_after_the_body_are_ignored_as_kafka_does() {
+    // librdkafka 2.12 sends Metadata v12 for all topics with a null array written as four zero
+    // bytes (a one-byte varint is right), leaving three bytes after the body.
     let header = RequestHeader {
-        request_api_key: 18,
-        request_api_version: 0,
-        correlation_id: 3,
+        request_api_key: 3,
+        request_api_version: 12,
+        correlation_id: 4,
+        client_id: Some("rdkafka".into()),
         ..Default::default()
     };
-    let mut frame: Vec<u8> = frame_body(
-        encode_request(
-            &header,
-            &RequestBody::ApiVersions(ApiVersionsRequest::default()),
-        )
-        .unwrap(),
-    )
-    .to_vec();
-    frame.push(0);
+    let body = MetadataRequest {
+        topics: None,
+        allow_auto_topic_creation: true,
+        ..Default::default()
+    };
+    let frame = frame_body(encode_request(&header, &RequestBody::Metadata(body.clone())).unwrap());
+    // Replace the one-byte null array (0x00) with the four zero bytes librdkafka writes.
+    let header_len = frame.len() - body.encoded_len(12);
+    let mut lying = frame[..header_len].to_vec();
+    lying.extend_from_slice(&[0, 0, 0, 0]);
+    lying.extend_from_slice(&frame[header_len + 1..]);
+    let request = decode_request(Bytes::from(lying), all_versions).expect("served like Kafka");
+    assert_eq!(request.correlation_id(), 4);
     assert!(matches!(
-        decode_request(Bytes::from(frame), all_versions),
-        Err(RequestError::Malformed { .. })
+        request.body,
+        RequestBody::Metadata(MetadataRequest { topics: None, .. })
     ));
 }
 

@@ -37,7 +37,6 @@ fn created_topics_appear_in_metadata_and_deleted_ones_leave_it() {
 /// written in 4 bytes instead of 1 (librdkafka issue 5049), so 3 bytes follow the body. Apache
 /// Kafka does not check for trailing bytes and answers; so must pinlog.
 #[test]
-#[ignore = "broker bug: Metadata v12 for all topics from librdkafka 2.12 closes the connection"]
 fn metadata_for_all_topics_lists_the_live_ones() {
     let broker = Broker::start("topics-all", 1);
     let admin = kafka::admin(&broker);
