@@ -42,6 +42,22 @@ pub struct BrokerConfig {
     pub allow_buffered_io: bool,
     /// Broker-wide defaults of the topic-level log settings (Kafka's `log.*` settings).
     pub log: LogDefaults,
+    /// Kafka's `offsets.topic.num.partitions`: partitions of `__consumer_offsets`, fixed when
+    /// the topic is first created.
+    pub offsets_topic_partitions: i32,
+    /// Kafka's `offsets.retention.minutes`: offsets of a group without members, not committed
+    /// for this long, are deleted.
+    pub offsets_retention_minutes: i64,
+    /// Kafka's `group.initial.rebalance.delay.ms`: how long a new group waits for more members
+    /// before its first rebalance.
+    pub group_initial_rebalance_delay_ms: i32,
+    /// Kafka's `group.min.session.timeout.ms` and `group.max.session.timeout.ms`.
+    pub group_min_session_timeout_ms: i32,
+    pub group_max_session_timeout_ms: i32,
+    /// Test switch, never for production: every Nth Produce response (counted per shard) is
+    /// dropped after the append, by closing the connection, so that tests can show that
+    /// idempotent producers' retries are deduplicated.
+    pub test_drop_every_nth_produce_response: Option<u32>,
 }
 
 impl Default for BrokerConfig {
@@ -59,6 +75,12 @@ impl Default for BrokerConfig {
             shard_cache_bytes: pinlog_engine::limits::CACHE_BYTES_DEFAULT,
             allow_buffered_io: false,
             log: LogDefaults::default(),
+            offsets_topic_partitions: 16,
+            offsets_retention_minutes: 7 * 24 * 60,
+            group_initial_rebalance_delay_ms: 3_000,
+            group_min_session_timeout_ms: 6_000,
+            group_max_session_timeout_ms: 1_800_000,
+            test_drop_every_nth_produce_response: None,
         }
     }
 }

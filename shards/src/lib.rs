@@ -13,6 +13,7 @@
 pub mod config;
 pub mod controller;
 pub mod error;
+pub mod group_manager;
 pub mod group_offsets;
 pub mod groups;
 pub mod handlers;

@@ -69,3 +69,13 @@ pub const GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS: i64 = 5 * 60 * 1000;
 pub const GROUP_JOIN_RETRY_MS_MIN: i64 = 1_000;
 
 const _: () = assert!(GROUP_PENDING_MEMBERS_MAX >= 1 && GROUP_MEMBERS_MAX_DEFAULT >= 1);
+/// Bytes read at a time while a shard replays its `__consumer_offsets` partitions.
+pub const GROUP_LOAD_READ_BYTES: usize = 1024 * 1024;
+
+/// How often a shard runs its groups' timers (session expiry, rebalance delays and timeouts):
+/// the resolution of those timeouts, which Kafka sets in seconds.
+pub const GROUP_TICK_MS: u64 = 100;
+
+/// Kafka's `offsets.retention.check.interval.ms` default: how often expired offsets are
+/// looked for.
+pub const OFFSETS_RETENTION_CHECK_MS: u64 = 600_000;

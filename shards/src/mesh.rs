@@ -16,6 +16,7 @@ use glommio::channels::channel_mesh::{Receivers, Senders};
 use glommio::sync::Semaphore;
 
 use crate::controller::{ControllerReply, ControllerRequest};
+use crate::group_manager::{GroupReply, GroupRequest};
 use crate::limits::MESH_PENDING_REPLIES_MAX;
 use crate::metadata::MetadataRecord;
 use crate::partition_ops::{PartitionResult, PartitionTask, WaitTarget};
@@ -34,6 +35,8 @@ pub enum ShardRequest {
     Controller(ControllerRequest),
     /// The controller's applied records, for every other shard.
     Apply(Vec<MetadataRecord>),
+    /// A consumer-group request, for the shard that coordinates the group.
+    Group(GroupRequest),
 }
 
 #[derive(Debug)]
@@ -42,6 +45,7 @@ pub enum ShardReply {
     DataReady,
     Controller(ControllerReply),
     Applied,
+    Group(GroupReply),
 }
 
 #[derive(Debug)]

@@ -10,11 +10,17 @@ use std::time::Duration;
 use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::{LocalExecutorBuilder, Placement};
 use pinlog_engine::{DataDir, ShardStorage};
+use pinlog_protocol::error_code::ErrorCode;
 
 use crate::config::BrokerConfig;
 use crate::controller::Controller;
+use crate::controller::{ControllerRequest, NewTopic};
 use crate::error::BrokerError;
-use crate::limits::{MESH_CHANNEL_MESSAGES, SHARD_START_SECONDS_MAX, SHUTDOWN_POLL_MS};
+use crate::group_offsets::OFFSETS_TOPIC;
+use crate::limits::{
+    GROUP_TICK_MS, MESH_CHANNEL_MESSAGES, OFFSETS_RETENTION_CHECK_MS, SHARD_START_SECONDS_MAX,
+    SHUTDOWN_POLL_MS,
+};
 use crate::mesh::{self, Mesh, MeshMessage};
 use crate::metadata::log::{MetadataLog, METADATA_DIR};
 use crate::metadata::{validate_topic_name, ClusterMetadata};
@@ -219,9 +225,17 @@ async fn run_shard_inner(start: ShardStart) -> Result<(), String> {
         })
         .detach()
     };
+    if start.index == crate::controller::CONTROLLER_SHARD {
+        ensure_offsets_topic(&shard).await;
+    }
+    let ticker = {
+        let shard = shard.clone();
+        glommio::spawn_local(async move { run_group_timers(shard).await }).detach()
+    };
     let _ = start.ready.send(Ok(start.index));
     network::accept_loop(shard.clone(), listener).await;
     watcher.cancel();
+    ticker.cancel();
     for log in shard.all_logs() {
         if let Err(error) = log.close().await {
             tracing::error!(shard = start.index, "closing a log at shutdown: {error}");
@@ -233,6 +247,53 @@ async fn run_shard_inner(start: ShardStart) -> Result<(), String> {
     // Peers may still be draining requests that need this shard; give them the same grace
     // before the mesh goes away.
     Ok(())
+}
+
+/// Creates `__consumer_offsets` on first start (compacted: retention must never delete the
+/// latest committed offsets).
+async fn ensure_offsets_topic(shard: &Rc<Shard>) {
+    if shard.metadata().topic(OFFSETS_TOPIC).is_some() {
+        return;
+    }
+    let reply = crate::controller::call(
+        shard,
+        ControllerRequest::CreateTopics {
+            topics: vec![NewTopic {
+                name: OFFSETS_TOPIC.into(),
+                partitions: shard.config().offsets_topic_partitions,
+                replication_factor: -1,
+                assignments: Vec::new(),
+                configs: vec![("cleanup.policy".into(), Some("compact".into()))],
+            }],
+            validate_only: false,
+        },
+    )
+    .await;
+    if let Some(outcome) = reply
+        .outcomes
+        .first()
+        .filter(|o| o.error != ErrorCode::None)
+    {
+        tracing::error!(error = ?outcome.error, message = ?outcome.message, "creating {OFFSETS_TOPIC} failed");
+    }
+}
+
+/// Runs the groups' timers, and now and then expires old committed offsets.
+async fn run_group_timers(shard: Rc<Shard>) {
+    let retention_ms = shard
+        .config()
+        .offsets_retention_minutes
+        .saturating_mul(60_000);
+    let checks_every = (OFFSETS_RETENTION_CHECK_MS / GROUP_TICK_MS).max(1);
+    let mut ticks: u64 = 0;
+    while !shard.is_shutting_down() {
+        glommio::timer::sleep(Duration::from_millis(GROUP_TICK_MS)).await;
+        shard.groups().tick();
+        ticks += 1;
+        if ticks.is_multiple_of(checks_every) {
+            shard.groups().expire_offsets(&shard, retention_ms).await;
+        }
+    }
 }
 
 /// Deletes `topic-N` directories that the metadata no longer names (a crash between a topic's

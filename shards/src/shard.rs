@@ -13,6 +13,9 @@ use pinlog_engine::{PartitionLog, ShardStorage};
 
 use crate::config::BrokerConfig;
 use crate::controller::Controller;
+use crate::group_manager::GroupManager;
+use crate::group_offsets::OFFSETS_TOPIC;
+use crate::groups::CoordinatorConfig;
 use crate::limits::FETCH_WAIT_MS_MAX;
 use crate::mesh::{Mesh, ShardReply, ShardRequest};
 use crate::metadata::{configs, ClusterMetadata, MetadataRecord, TopicMetadata};
@@ -36,6 +39,9 @@ pub struct Shard {
     /// Producer ids this shard may hand out, a block at a time from the controller.
     producer_ids: RefCell<std::ops::Range<i64>>,
     producer_ids_refill: Semaphore,
+    groups: GroupManager,
+    /// Produce requests served, for the test switch that drops every Nth response.
+    produce_requests: Cell<u64>,
 }
 
 impl Shard {
@@ -47,6 +53,12 @@ impl Shard {
         controller: Option<Controller>,
     ) -> Shard {
         let budget = config.shard_inflight_bytes_max as u64;
+        let coordinator_config = CoordinatorConfig {
+            min_session_timeout_ms: config.group_min_session_timeout_ms,
+            max_session_timeout_ms: config.group_max_session_timeout_ms,
+            initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
+            ..CoordinatorConfig::default()
+        };
         Shard {
             id: mesh.shard_id(),
             config,
@@ -59,6 +71,8 @@ impl Shard {
             shutting_down: Cell::new(false),
             producer_ids: RefCell::new(0..0),
             producer_ids_refill: Semaphore::new(1),
+            groups: GroupManager::new(coordinator_config),
+            produce_requests: Cell::new(0),
         }
     }
 
@@ -84,6 +98,19 @@ impl Shard {
 
     pub fn inflight_bytes(&self) -> &Rc<Semaphore> {
         &self.inflight_bytes
+    }
+
+    pub fn groups(&self) -> &GroupManager {
+        &self.groups
+    }
+
+    /// Whether the test switch says to drop this Produce response (see the config).
+    pub fn drop_this_produce_response(&self) -> bool {
+        let count = self.produce_requests.get() + 1;
+        self.produce_requests.set(count);
+        self.config
+            .test_drop_every_nth_produce_response
+            .is_some_and(|n| n > 0 && count.is_multiple_of(u64::from(n)))
     }
 
     pub fn metadata(&self) -> Rc<ClusterMetadata> {
@@ -175,23 +202,32 @@ impl Shard {
                 }
             }))
             .await;
-            let mut logs = self.logs.borrow_mut();
-            let slots = logs.entry(topic.name.clone()).or_default();
-            for (partition, result) in opened {
-                match result {
-                    Ok(log) => {
-                        let index = partition as usize;
-                        if slots.len() <= index {
-                            slots.resize(index + 1, None);
+            let mut newly_opened = Vec::new();
+            {
+                let mut logs = self.logs.borrow_mut();
+                let slots = logs.entry(topic.name.clone()).or_default();
+                for (partition, result) in opened {
+                    match result {
+                        Ok(log) => {
+                            newly_opened.push((partition, log.clone()));
+                            let index = partition as usize;
+                            if slots.len() <= index {
+                                slots.resize(index + 1, None);
+                            }
+                            slots[index] = Some(log);
                         }
-                        slots[index] = Some(log);
+                        Err(error) => tracing::error!(
+                            shard = self.id,
+                            topic = topic.name,
+                            partition,
+                            "opening the partition log failed: {error}"
+                        ),
                     }
-                    Err(error) => tracing::error!(
-                        shard = self.id,
-                        topic = topic.name,
-                        partition,
-                        "opening the partition log failed: {error}"
-                    ),
+                }
+            }
+            if topic.name == OFFSETS_TOPIC {
+                for (partition, log) in newly_opened {
+                    self.groups.load_partition(partition, &log).await;
                 }
             }
         }
@@ -285,6 +321,9 @@ impl Shard {
             ShardRequest::Apply(records) => {
                 self.apply(&records).await;
                 ShardReply::Applied
+            }
+            ShardRequest::Group(request) => {
+                ShardReply::Group(self.groups.serve(self, request).await)
             }
         }
     }

@@ -8,10 +8,13 @@ mod configs;
 mod delete_records;
 mod describe_cluster;
 mod fetch;
+mod find_coordinator;
+mod groups;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;
 mod offset_for_leader_epoch;
+mod offsets;
 mod produce;
 
 use std::rc::Rc;
@@ -41,6 +44,17 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::DescribeCluster, 0, 1),
     (ApiKey::InitProducerId, 0, 5),
+    (ApiKey::FindCoordinator, 0, 6),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::OffsetCommit, 0, 9),
+    (ApiKey::OffsetFetch, 0, 9),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::OffsetDelete, 0, 0),
 ];
 
 /// The highest version of `api_key` served, leaving out a version Kafka marks unstable.
@@ -71,18 +85,25 @@ pub enum Outcome {
     },
 }
 
-/// Decodes, serves and encodes one request.
-pub async fn handle(shard: &Rc<Shard>, frame: Bytes) -> Outcome {
+/// Decodes, serves and encodes one request from a client at `client_host`.
+pub async fn handle(shard: &Rc<Shard>, frame: Bytes, client_host: &str) -> Outcome {
     let request = match decode_request(frame, is_supported) {
         Ok(request) => request,
         Err(error) => return refuse(error),
     };
     let version = request.api_version();
     let correlation_id = request.correlation_id();
-    let body = match serve(shard, request).await {
+    let drop_response = request.api_key == ApiKey::Produce && shard.drop_this_produce_response();
+    let body = match serve(shard, request, client_host).await {
         Some(body) => body,
         None => return Outcome::Silent,
     };
+    if drop_response {
+        return Outcome::Close {
+            response: None,
+            reason: "test switch: dropping a produce response after the append".into(),
+        };
+    }
     match encode_response(version, correlation_id, &body) {
         Ok(chunks) => Outcome::Respond(chunks),
         Err(error) => Outcome::Close {
@@ -92,7 +113,7 @@ pub async fn handle(shard: &Rc<Shard>, frame: Bytes) -> Outcome {
     }
 }
 
-async fn serve(shard: &Rc<Shard>, request: Request) -> Option<ResponseBody> {
+async fn serve(shard: &Rc<Shard>, request: Request, client_host: &str) -> Option<ResponseBody> {
     let version = request.api_version();
     let client_id = request.header.client_id.clone();
     Some(match request.body {
@@ -108,6 +129,20 @@ async fn serve(shard: &Rc<Shard>, request: Request) -> Option<ResponseBody> {
         RequestBody::IncrementalAlterConfigs(body) => configs::alter(shard, body).await,
         RequestBody::DescribeCluster(body) => describe_cluster::handle(shard, body),
         RequestBody::InitProducerId(body) => init_producer_id::handle(shard, body).await,
+        RequestBody::FindCoordinator(body) => find_coordinator::handle(shard, body, version),
+        RequestBody::JoinGroup(body) => {
+            let client_id = client_id.clone().unwrap_or_default();
+            groups::join(shard, body, version, client_id, client_host.to_string()).await
+        }
+        RequestBody::SyncGroup(body) => groups::sync(shard, body, version).await,
+        RequestBody::Heartbeat(body) => groups::heartbeat(shard, body).await,
+        RequestBody::LeaveGroup(body) => groups::leave(shard, body, version).await,
+        RequestBody::DescribeGroups(body) => groups::describe(shard, body).await,
+        RequestBody::ListGroups(body) => groups::list(shard, body).await,
+        RequestBody::DeleteGroups(body) => groups::delete(shard, body).await,
+        RequestBody::OffsetCommit(body) => offsets::commit(shard, body, version).await,
+        RequestBody::OffsetFetch(body) => offsets::fetch(shard, body, version).await,
+        RequestBody::OffsetDelete(body) => offsets::delete(shard, body).await,
         RequestBody::DeleteRecords(body) => delete_records::handle(shard, body).await,
         RequestBody::OffsetForLeaderEpoch(body) => {
             offset_for_leader_epoch::handle(shard, body).await

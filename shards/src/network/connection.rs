@@ -36,10 +36,11 @@ struct Reply {
 type Slot = oneshot::Receiver<Reply>;
 
 pub async fn serve(shard: Rc<Shard>, stream: TcpStream) {
-    let peer = stream
-        .peer_addr()
-        .map(|address| address.to_string())
-        .unwrap_or_else(|_| "unknown peer".into());
+    let peer_address = stream.peer_addr().ok();
+    let peer = peer_address.map_or_else(|| "unknown peer".into(), |a| a.to_string());
+    // Kafka reports a member's client host as "/ip".
+    let client_host: Rc<str> =
+        peer_address.map_or_else(|| "/unknown".into(), |a| format!("/{}", a.ip()).into());
     let _ = stream.set_nodelay(true);
     // Reads wake up now and then so that an idle connection notices a shutdown.
     let _ = stream.set_read_timeout(Some(Duration::from_millis(SHUTDOWN_POLL_MS)));
@@ -52,7 +53,7 @@ pub async fn serve(shard: Rc<Shard>, stream: TcpStream) {
         closed.clone(),
         peer.clone(),
     ));
-    if let Err(reason) = read_requests(&shard, &mut reader, &slots, &closed).await {
+    if let Err(reason) = read_requests(&shard, &mut reader, &slots, &closed, &client_host).await {
         tracing::warn!(shard = shard.id(), %peer, "closing the connection: {reason}");
     }
     drop(slots);
@@ -64,6 +65,7 @@ async fn read_requests(
     reader: &mut ReadHalf<TcpStream>,
     slots: &LocalSender<Slot>,
     closed: &Cell<bool>,
+    client_host: &Rc<str>,
 ) -> Result<(), String> {
     let frame_bytes_max = shard.config().request_bytes_max;
     let budget_max = shard.config().shard_inflight_bytes_max as u64;
@@ -74,7 +76,7 @@ async fn read_requests(
             let Ok(budget) = shard.inflight_bytes().acquire_static_permit(units).await else {
                 return Ok(()); // the budget closes only at shutdown
             };
-            dispatch(shard, frame, budget, slots).await?;
+            dispatch(shard, frame, budget, slots, client_host.clone()).await?;
         }
         if closed.get() {
             return Ok(());
@@ -122,6 +124,7 @@ async fn dispatch(
     frame: Bytes,
     budget: StaticPermit,
     slots: &LocalSender<Slot>,
+    client_host: Rc<str>,
 ) -> Result<(), String> {
     let (sender, receiver) = oneshot::channel();
     slots
@@ -130,7 +133,7 @@ async fn dispatch(
         .map_err(|_| "the response writer stopped".to_string())?;
     let shard = shard.clone();
     glommio::spawn_local(async move {
-        let outcome = handlers::handle(&shard, frame).await;
+        let outcome = handlers::handle(&shard, frame, &client_host).await;
         let _ = sender.send(Reply {
             outcome,
             _budget: Some(budget),
