@@ -62,7 +62,7 @@ pub async fn join(
     };
     let output = match group_manager::call(shard, GroupRequest::Join(input)).await {
         GroupReply::Join(output) => output,
-        other => return join_error(error_of(other)),
+        other => return join_error(error_of(other), version),
     };
     ResponseBody::JoinGroup(JoinGroupResponse {
         error_code: output.error.code(),
@@ -72,7 +72,7 @@ pub async fn join(
         } else {
             None
         },
-        protocol_name: output.protocol_name,
+        protocol_name: protocol_name_at(version, output.protocol_name),
         leader: output.leader,
         skip_assignment: false,
         member_id: output.member_id,
@@ -90,12 +90,22 @@ pub async fn join(
     })
 }
 
-fn join_error(error: ErrorCode) -> ResponseBody {
+fn join_error(error: ErrorCode, version: i16) -> ResponseBody {
     ResponseBody::JoinGroup(JoinGroupResponse {
         error_code: error.code(),
         generation_id: -1,
+        protocol_name: protocol_name_at(version, None),
         ..Default::default()
     })
+}
+
+/// JoinGroup's protocol name may be null only from v7; before, "no protocol" is "".
+fn protocol_name_at(version: i16, name: Option<String>) -> Option<String> {
+    if version >= JOIN_PROTOCOL_TYPE_VERSION {
+        name
+    } else {
+        Some(name.unwrap_or_default())
+    }
 }
 
 /// The error a reply of an unexpected kind stands for.
