@@ -57,7 +57,7 @@ pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
         );
     }
     remove_orphan_logs(&config.data_dir, &metadata);
-    raise_memlock_limit();
+    let io_memory = io_memory_per_shard(shard_count);
 
     let stop = Arc::new(AtomicBool::new(false));
     let signals = block_shutdown_signals()?;
@@ -89,6 +89,7 @@ pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
         };
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("pinlog-shard-{index}"))
+            .io_memory(io_memory)
             .spawn(move || run_shard(start))
             .map_err(|e| BrokerError::Shard {
                 shard: index,
@@ -329,37 +330,21 @@ fn remove_orphan_logs(data_dir: &Path, metadata: &ClusterMetadata) {
     }
 }
 
-/// io_uring buffer registration needs locked memory; raise the soft limit to the hard one,
-/// and say how to fix it when even that is too small for glommio's buffers.
-fn raise_memlock_limit() {
-    const NEEDED_BYTES: u64 = 16 * 1024 * 1024;
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) != 0 {
-            return;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_MEMLOCK, &raised) == 0 {
-                limit = raised;
-            }
-        }
-    }
-    if limit.rlim_cur != libc::RLIM_INFINITY && limit.rlim_cur < NEEDED_BYTES {
+/// The DMA memory each shard's executor registers with io_uring: as much as the locked-memory
+/// limit allows (the engine raises the soft limit to the hard one). Registration that cannot
+/// get its memory is never a silent slowdown: the log says so, with the fix.
+fn io_memory_per_shard(shard_count: usize) -> usize {
+    let plan = pinlog_engine::io::recommended_io_memory(shard_count);
+    if plan.bytes < pinlog_engine::limits::IO_MEMORY_BYTES_MAX {
         tracing::warn!(
-            memlock_bytes = limit.rlim_cur,
-            "the locked-memory limit is too small for io_uring's registered buffers, so every DMA \
-             write pins its pages (slower). Fix: `ulimit -l unlimited` before starting, or \
-             LimitMEMLOCK=infinity in the systemd unit"
+            bytes_per_shard = plan.bytes,
+            reason = %plan.reason,
+            "the locked-memory limit keeps io_uring's registered DMA buffers small, so larger \
+             writes pin their pages each time (slower). Fix: `ulimit -l unlimited` before \
+             starting, or LimitMEMLOCK=infinity in the systemd unit"
         );
     }
+    plan.bytes
 }
 
 /// Blocks SIGINT and SIGTERM in this thread and in every thread it starts afterwards, so that
