@@ -276,6 +276,11 @@ impl Controller {
     }
 }
 
+/// Topics the broker keeps for itself (`__consumer_offsets`).
+fn is_internal(name: &str) -> bool {
+    name == crate::group_offsets::OFFSETS_TOPIC
+}
+
 /// Validates each item against the metadata as changed by the items before it.
 fn plan<T>(
     items: &[T],
@@ -364,6 +369,12 @@ fn create_topic(
 }
 
 fn delete_topic(name: &String, metadata: &ClusterMetadata) -> Result<Vec<MetadataRecord>, Outcome> {
+    if is_internal(name) {
+        return Err(Outcome::error(
+            ErrorCode::InvalidRequest,
+            format!("'{name}' is an internal topic and cannot be deleted"),
+        ));
+    }
     if metadata.topic(name).is_none() {
         return Err(Outcome::error(
             ErrorCode::UnknownTopicOrPartition,
@@ -383,6 +394,13 @@ fn create_partitions(
             format!("topic '{name}' does not exist"),
         ));
     };
+    if is_internal(name) {
+        // Adding partitions would move groups to other partitions, away from their offsets.
+        return Err(Outcome::error(
+            ErrorCode::InvalidRequest,
+            format!("'{name}' is an internal topic; its partition count is fixed"),
+        ));
+    }
     if *count <= topic.partitions {
         return Err(Outcome::error(
             ErrorCode::InvalidPartitions,
@@ -589,6 +607,16 @@ mod tests {
             missing.unwrap_err().error,
             ErrorCode::UnknownTopicOrPartition
         );
+    }
+
+    #[test]
+    fn the_offsets_topic_is_neither_deleted_nor_grown() {
+        let (_, metadata) = plan_creates(&[new_topic("__consumer_offsets", 4)]);
+        let name = "__consumer_offsets".to_string();
+        let deleted = delete_topic(&name, &metadata);
+        assert_eq!(deleted.unwrap_err().error, ErrorCode::InvalidRequest);
+        let grown = create_partitions(&(name, 8), &metadata);
+        assert_eq!(grown.unwrap_err().error, ErrorCode::InvalidRequest);
     }
 
     #[test]
