@@ -10,6 +10,7 @@
 // Every test file compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod groups;
 pub mod kafka;
 pub mod records;
 
@@ -35,6 +36,8 @@ pub struct Broker {
     shards: usize,
     listen: SocketAddr,
     root: PathBuf,
+    /// The TOML file given with `--config`, if the test chose settings.
+    config: Option<PathBuf>,
     child: Option<Child>,
     /// Runs so far, numbering the stderr files.
     runs: u32,
@@ -43,16 +46,29 @@ pub struct Broker {
 impl Broker {
     /// Starts a broker with `shards` shards for the test `name` (unique among the tests).
     pub fn start(name: &str, shards: usize) -> Broker {
+        Broker::start_with_config(name, shards, None)
+    }
+
+    /// [`Broker::start`] with `config_toml` (BrokerConfig keys, e.g.
+    /// `group_initial_rebalance_delay_ms = 0`) written to a file given with `--config`. The
+    /// flags the harness passes (data directory, listen address, shards) win over the file.
+    pub fn start_with_config(name: &str, shards: usize, config_toml: Option<&str>) -> Broker {
         let root = test_base_dir().join(format!("{name}-{}", std::process::id()));
         if root.exists() {
             fs::remove_dir_all(&root).expect("removing a stale test directory");
         }
         fs::create_dir_all(root.join("data")).expect("creating the data directory");
+        let config = config_toml.map(|toml| {
+            let path = root.join("broker.toml");
+            fs::write(&path, toml).expect("writing the broker's config file");
+            path
+        });
         let mut broker = Broker {
             name: name.to_string(),
             shards,
             listen: free_local_port(),
             root,
+            config,
             child: None,
             runs: 0,
         };
@@ -116,6 +132,13 @@ impl Broker {
         }
     }
 
+    /// Replaces the config file the next [`Broker::restart`] reads (a test switch turned off).
+    pub fn rewrite_config(&mut self, config_toml: &str) {
+        let path = self.root.join("broker.toml");
+        fs::write(&path, config_toml).expect("writing the broker's config file");
+        self.config = Some(path);
+    }
+
     /// Stops the broker if it runs (SIGTERM) and starts it again on the same port and data.
     pub fn restart(&mut self) {
         self.stop();
@@ -148,8 +171,12 @@ impl Broker {
         assert!(self.child.is_none(), "the broker already runs");
         self.runs += 1;
         let stderr = File::create(self.stderr_path()).expect("creating the stderr file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pinlog"))
-            .arg("serve")
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pinlog"));
+        command.arg("serve");
+        if let Some(config) = &self.config {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command
             .arg("--data-dir")
             .arg(self.data_dir())
             .args(["--listen", &self.listen.to_string()])
