@@ -112,6 +112,11 @@ impl Member {
         partitions
     }
 
+    /// Rebalance callbacks (assignments and revocations) this member has had.
+    pub fn rebalances(&self) -> usize {
+        self.consumer.context().rebalances()
+    }
+
     /// Records consumed so far.
     pub fn seen_count(&self) -> usize {
         self.seen.values().map(Vec::len).sum()
@@ -141,18 +146,45 @@ impl Member {
             wanted.add_partition(topic, partition);
         }
         let committed = self.consumer.committed_offsets(wanted, TIMEOUT)?;
-        Ok((0..partitions)
-            .map(
-                |partition| match committed.find_partition(topic, partition) {
-                    Some(element) => match element.offset() {
-                        Offset::Offset(offset) => Some(offset),
-                        _ => None,
-                    },
-                    None => None,
-                },
-            )
-            .collect())
+        Ok(offsets_of(&committed, topic, partitions))
     }
+}
+
+/// `group`'s committed offsets for `partitions` of `topic`, asked by a client that does not
+/// join the group (OffsetFetch only).
+pub fn committed(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> KafkaResult<Vec<Option<i64>>> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("broker.address.family", "v4")
+        .set("group.id", group)
+        .set("enable.auto.commit", "false");
+    let outsider: BaseConsumer = config.create()?;
+    let mut wanted = TopicPartitionList::new();
+    for partition in 0..partitions {
+        wanted.add_partition(topic, partition);
+    }
+    let committed = outsider.committed_offsets(wanted, TIMEOUT)?;
+    Ok(offsets_of(&committed, topic, partitions))
+}
+
+fn offsets_of(committed: &TopicPartitionList, topic: &str, partitions: i32) -> Vec<Option<i64>> {
+    (0..partitions)
+        .map(
+            |partition| match committed.find_partition(topic, partition) {
+                Some(element) => match element.offset() {
+                    Offset::Offset(offset) => Some(offset),
+                    _ => None,
+                },
+                None => None,
+            },
+        )
+        .collect()
 }
 
 /// Polls every member in turn until `done` holds, failing after `timeout` with `what` and the

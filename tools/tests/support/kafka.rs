@@ -295,3 +295,40 @@ pub fn wait_for_topics(admin: &Admin, expected: &[(&str, usize)]) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Producer settings for idempotence, with librdkafka's own retries (the harness's producer
+/// has none) so that a lost response is resent with its original sequence numbers, and quick
+/// reconnects (librdkafka backs off up to 10 s after repeated disconnects).
+pub const IDEMPOTENT: &[(&str, &str)] = &[
+    ("enable.idempotence", "true"),
+    ("acks", "all"),
+    ("message.send.max.retries", "2147483647"),
+    ("reconnect.backoff.ms", "10"),
+    ("reconnect.backoff.max.ms", "100"),
+    ("linger.ms", "5"),
+    ("batch.num.messages", "500"),
+];
+
+/// `topic` holds exactly `expected` (partition to records): every record once, in order, at
+/// offsets from 0, and nothing after them (the high watermark says so).
+pub fn assert_topic_holds_exactly(
+    broker: &Broker,
+    topic: &str,
+    expected: &std::collections::BTreeMap<i32, Vec<Record>>,
+) {
+    let consumer = consumer(broker, &[]);
+    let partitions = expected.keys().max().map_or(0, |last| last + 1);
+    assign(&consumer, topic, 0..partitions, Offset::Beginning);
+    let count = expected.values().map(Vec::len).sum();
+    super::records::assert_partitions_match(expected, &consume(&consumer, count));
+    for (partition, records) in expected {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, *partition, TIMEOUT)
+            .expect("ListOffsets");
+        assert_eq!(
+            high,
+            records.len() as i64,
+            "{topic}/{partition}: records in the log"
+        );
+    }
+}
