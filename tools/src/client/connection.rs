@@ -1,0 +1,148 @@
+//! One blocking connection: a request out, its response back, in lockstep.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+
+use bytes::Bytes;
+use pinlog_protocol::frame::FRAME_PREFIX_BYTES;
+use pinlog_protocol::generated::{
+    ApiKey, RequestBody, RequestHeader, ResponseBody, ResponseHeader,
+};
+use pinlog_protocol::header::encode_request;
+use pinlog_protocol::wire::{Message, Reader};
+
+use super::{ClientError, CLIENT_ID, IO_TIMEOUT, RESPONSE_BYTES_MAX};
+
+/// A TCP connection to one broker. Not shared: one request is in flight at a time.
+pub struct Connection {
+    address: String,
+    stream: TcpStream,
+    next_correlation_id: i32,
+}
+
+impl Connection {
+    /// Connects to `address` (`host:port`), trying each resolved address in turn.
+    pub fn open(address: &str) -> Result<Connection, ClientError> {
+        let resolved: Vec<SocketAddr> = address
+            .to_socket_addrs()
+            .map_err(|source| ClientError::Resolve {
+                address: address.to_string(),
+                source,
+            })?
+            .collect();
+        let mut last_error = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+        for socket_address in resolved {
+            match TcpStream::connect_timeout(&socket_address, IO_TIMEOUT) {
+                Ok(stream) => return Connection::over(address, stream),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(ClientError::Connect {
+            address: address.to_string(),
+            source: last_error,
+        })
+    }
+
+    fn over(address: &str, stream: TcpStream) -> Result<Connection, ClientError> {
+        let configure = || -> std::io::Result<()> {
+            stream.set_read_timeout(Some(IO_TIMEOUT))?;
+            stream.set_write_timeout(Some(IO_TIMEOUT))?;
+            stream.set_nodelay(true)
+        };
+        configure().map_err(|source| ClientError::Connect {
+            address: address.to_string(),
+            source,
+        })?;
+        Ok(Connection {
+            address: address.to_string(),
+            stream,
+            next_correlation_id: 1,
+        })
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Sends `body` at `version` and waits for its response.
+    pub fn send(&mut self, version: i16, body: RequestBody) -> Result<ResponseBody, ClientError> {
+        let api = body.api_key();
+        let correlation_id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
+        let header = RequestHeader {
+            request_api_key: api as i16,
+            request_api_version: version,
+            correlation_id,
+            client_id: Some(CLIENT_ID.to_string()),
+            ..Default::default()
+        };
+        let chunks = encode_request(&header, &body).map_err(|error| ClientError::Encode {
+            api,
+            reason: error.to_string(),
+        })?;
+        for chunk in &chunks {
+            self.stream
+                .write_all(chunk)
+                .map_err(|source| self.io_error(api, source))?;
+        }
+        let frame = self.read_frame(api)?;
+        self.decode_response(api, version, correlation_id, frame)
+    }
+
+    /// Reads one size-prefixed frame, refusing sizes above [`RESPONSE_BYTES_MAX`] before
+    /// allocating.
+    fn read_frame(&mut self, api: ApiKey) -> Result<Bytes, ClientError> {
+        let mut prefix = [0u8; FRAME_PREFIX_BYTES];
+        self.stream
+            .read_exact(&mut prefix)
+            .map_err(|source| self.io_error(api, source))?;
+        let size = i32::from_be_bytes(prefix);
+        if size < 0 || size as usize > RESPONSE_BYTES_MAX {
+            return Err(ClientError::FrameTooLarge {
+                address: self.address.clone(),
+                api,
+                size: i64::from(size),
+            });
+        }
+        let mut frame = vec![0u8; size as usize];
+        self.stream
+            .read_exact(&mut frame)
+            .map_err(|source| self.io_error(api, source))?;
+        Ok(Bytes::from(frame))
+    }
+
+    fn decode_response(
+        &self,
+        api: ApiKey,
+        version: i16,
+        correlation_id: i32,
+        frame: Bytes,
+    ) -> Result<ResponseBody, ClientError> {
+        let decode_error = |reason: String| ClientError::Decode {
+            address: self.address.clone(),
+            api,
+            reason,
+        };
+        let mut reader = Reader::new(frame, ResponseHeader::NAME, version);
+        let header = ResponseHeader::decode(&mut reader, api.response_header_version(version))
+            .map_err(|error| decode_error(error.to_string()))?;
+        if header.correlation_id != correlation_id {
+            return Err(ClientError::CorrelationMismatch {
+                address: self.address.clone(),
+                api,
+                expected: correlation_id,
+                got: header.correlation_id,
+            });
+        }
+        ResponseBody::decode(api, &mut reader, version)
+            .map_err(|error| decode_error(error.to_string()))
+    }
+
+    fn io_error(&self, api: ApiKey, source: std::io::Error) -> ClientError {
+        ClientError::Io {
+            address: self.address.clone(),
+            api,
+            source,
+        }
+    }
+}
