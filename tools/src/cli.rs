@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::group::GroupCommand;
 use crate::serve::ServeArgs;
 
 /// pinlog: a Kafka-compatible log broker, thread-per-core.
@@ -21,4 +22,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the broker until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Consumer groups on a running broker: list, describe, delete, reset-offsets.
+    #[command(subcommand)]
+    Group(GroupCommand),
 }

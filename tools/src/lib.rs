@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod group;
 pub mod logging;
 pub mod serve;
 pub mod table;

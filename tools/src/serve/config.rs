@@ -82,6 +82,7 @@ mod tests {
                 command: Command::Serve(args),
                 ..
             }) => args,
+            Ok(other) => panic!("`pinlog serve` parsed as {other:?}"),
             Err(error) => panic!("flags {flags:?} rejected: {error}"),
         }
     }
