@@ -26,6 +26,10 @@ pub const IO_MEMORY_BYTES_MAX: usize = 256 * 1024 * 1024;
 /// memlock limit allows less, buffers are heap buffers anyway.
 pub const IO_MEMORY_BYTES_MIN: usize = 1024 * 1024;
 
+/// A deleted segment is erased by cutting this much off its end at a time (each cut frees,
+/// and with `discard` trims, that many bytes), with the log's other metadata jobs in between.
+pub const ERASE_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Largest read issued to the device for one fetch.
 pub const READ_CHUNK_BYTES_MAX: usize = 8 * 1024 * 1024;
 

@@ -454,3 +454,53 @@ fn deleting_a_log_removes_its_directory() {
         log.close().await.unwrap();
     });
 }
+
+#[test]
+fn retention_erases_deleted_segments_and_an_open_removes_what_a_crash_left() {
+    let dir = test_dir("retention-erase");
+    let path = dir.join("t-0");
+    let storage_dir = dir.clone();
+    run(async move {
+        let storage = ShardStorage::new(&storage_dir, 0);
+        let config = LogConfig {
+            retention_bytes: Some(32 * 1024),
+            ..small_segments()
+        };
+        let log = PartitionLog::open(&storage, &path, config.clone())
+            .await
+            .unwrap();
+        let mut next = 0;
+        for _ in 0..200 {
+            log.append(&[batch(next, 4)], Durability::Durable, 0)
+                .await
+                .unwrap();
+            next += 4;
+        }
+        assert!(log.enforce_retention().await.unwrap() > 0);
+        let start = log.log_start_offset();
+        assert!(start > 0);
+        log.close().await.unwrap();
+        // Closing waits for the erasure: no deleted segment is left.
+        let leftovers = |path: &std::path::Path| {
+            std::fs::read_dir(path)
+                .unwrap()
+                .filter(|e| {
+                    let name = e.as_ref().unwrap().file_name();
+                    name.to_string_lossy().ends_with(".deleted")
+                })
+                .count()
+        };
+        assert_eq!(leftovers(&path), 0);
+
+        // A crash in the middle of an erasure leaves a renamed file: not a segment.
+        std::fs::write(path.join("00000000000000000000.log.deleted"), [7u8; 4096]).unwrap();
+        let log = PartitionLog::open(&storage, &path, config).await.unwrap();
+        assert_eq!(leftovers(&path), 0);
+        assert_eq!(log.log_start_offset(), start);
+        assert_eq!(log.high_watermark(), next as i64);
+        let got = values(&log.read(start, 1 << 20).await.unwrap().chunks);
+        assert_eq!(got[0].0, start);
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

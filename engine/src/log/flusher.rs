@@ -22,7 +22,7 @@ use super::state::{FlushOp, LogInner};
 use crate::error::EngineError;
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
-use crate::limits::{PREALLOCATE_STEP_BYTES, WRITES_IN_FLIGHT_MAX};
+use crate::limits::{PAGE_BYTES, PREALLOCATE_STEP_BYTES, WRITES_IN_FLIGHT_MAX};
 use crate::segment::appender::PendingWrite;
 use crate::segment::{INDEX_SUFFIX, TIME_INDEX_SUFFIX};
 
@@ -173,17 +173,25 @@ async fn write_all(
     inner: &Rc<LogInner>,
     writes: Vec<(Rc<SegmentFile>, i64, PendingWrite, u64)>,
 ) -> Result<(), EngineError> {
-    // Grow the files first, in large steps, so the writes change no file size.
+    // Grow the files first, in large steps, so the writes change no file size; not beyond the
+    // segment size, so that the tail cut when the segment closes is small (freeing space is
+    // slow with `discard`).
     for (file, base, write, _) in &writes {
         let needed = write.position + write.buffer.len() as u64;
-        let allocated = inner
-            .state
-            .borrow()
-            .segments
-            .get(base)
-            .map_or(u64::MAX, |s| s.allocated_len);
+        let (allocated, segment_bytes) = {
+            let state = inner.state.borrow();
+            let allocated = state
+                .segments
+                .get(base)
+                .map_or(u64::MAX, |s| s.allocated_len);
+            (allocated, state.config.segment_bytes.min(i32::MAX as u64))
+        };
         if needed > allocated {
-            let target = needed.div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+            let step = needed.div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+            let cap = segment_bytes
+                .next_multiple_of(PAGE_BYTES as u64)
+                .max(needed);
+            let target = step.min(cap);
             file.preallocate(target).await?;
             if let Some(segment) = inner.state.borrow_mut().segments.get_mut(base) {
                 segment.allocated_len = target;

@@ -41,6 +41,7 @@ pub(crate) async fn open(
     config: LogConfig,
 ) -> Result<Rc<LogInner>, EngineError> {
     std::fs::create_dir_all(dir).map_err(|e| EngineError::io("create directory", dir, e))?;
+    super::background::remove_deleted_leftovers(dir)?;
     storage.prime_device_probe(dir).await?;
     let faults = storage.faults();
     let mut bases = list_segments(dir)?;
