@@ -1,6 +1,7 @@
 //! The flusher: one task per log, started when there is something to write and ending when
 //! there is not. It writes sealed buffers in order (up to `WRITES_IN_FLIGHT_MAX` at once when
-//! they share no page), starts the close of rolled segments, and fdatasyncs once for every
+//! they share no page, a new one as soon as the oldest completes), starts the close of rolled
+//! segments, and fdatasyncs once for every
 //! Durable append that waits (group commit), or when `flush.messages` / `flush.ms` ask for it.
 //!
 //! Closing a rolled segment (sync, cut the pre-allocated tail, write its indexes and the
@@ -15,7 +16,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::future::join_all;
+use futures::future::{FutureExt, LocalBoxFuture};
+use futures::stream::{FuturesOrdered, StreamExt};
 
 use super::background::{self, Job};
 use super::state::{FlushOp, LogInner};
@@ -40,11 +42,17 @@ pub(crate) fn kick(inner: &Rc<LogInner>) {
 }
 
 enum Work {
-    Writes(Vec<(Rc<SegmentFile>, i64, PendingWrite, u64)>),
+    /// Issue this write now.
+    Write(Rc<SegmentFile>, i64, PendingWrite, u64),
     Close(i64),
     Sync,
+    /// Nothing may be issued until the oldest write in flight completes.
+    Wait,
     Idle,
 }
+
+/// A write in flight: its result, the file it went to and the log total it completes.
+type WriteInFlight = LocalBoxFuture<'static, (Result<(), EngineError>, Rc<SegmentFile>, u64)>;
 
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -53,9 +61,17 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// The flusher's loop. Writes go out as a sliding window: up to `WRITES_IN_FLIGHT_MAX` at
+/// once, a new one as soon as the oldest completes (completions are taken in order, so the
+/// written watermark advances in order), rather than in rounds that wait for their slowest
+/// write while the device's queue runs dry.
 async fn run(inner: &Rc<LogInner>) {
+    let mut in_flight: FuturesOrdered<WriteInFlight> = FuturesOrdered::new();
+    // The last write issued ends inside a page, which the next write rewrites: nothing more
+    // may be issued until it completes.
+    let mut shares_last_page = false;
     loop {
-        let work = next_work(inner);
+        let work = next_work(inner, in_flight.len(), shares_last_page);
         let result = match work {
             Work::Idle => {
                 let mut state = inner.state.borrow_mut();
@@ -70,7 +86,19 @@ async fn run(inner: &Rc<LogInner>) {
                 }
                 return;
             }
-            Work::Writes(writes) => write_all(inner, writes).await,
+            Work::Write(file, base, write, end_total) => {
+                shares_last_page = !write.ends_on_page_boundary();
+                issue(inner, &mut in_flight, file, base, write, end_total).await
+            }
+            Work::Wait => {
+                let Some((result, file, end_total)) = in_flight.next().await else {
+                    unreachable!("a wait with writes in flight")
+                };
+                if in_flight.is_empty() {
+                    shares_last_page = false;
+                }
+                result.map(|()| written(inner, &file, end_total))
+            }
             Work::Close(base) => {
                 start_close(inner, base);
                 Ok(())
@@ -82,61 +110,56 @@ async fn run(inner: &Rc<LogInner>) {
         };
         if let Err(error) = result {
             inner.state.borrow_mut().fail(error.to_string());
+            // Let the writes still in flight finish before giving up their buffers.
+            while in_flight.next().await.is_some() {}
             inner.state.borrow_mut().flusher_running = false;
             return;
         }
     }
 }
 
-fn next_work(inner: &Rc<LogInner>) -> Work {
+fn next_work(inner: &Rc<LogInner>, in_flight: usize, shares_last_page: bool) -> Work {
     let mut state = inner.state.borrow_mut();
-    // A closed log has given its segments up; a flusher kicked just before has nothing to do.
+    // A closed log has given its segments up; a flusher kicked just before has nothing to do
+    // but let its writes in flight finish.
     if state.failed.is_some() || state.closed {
-        return Work::Idle;
+        return if in_flight == 0 {
+            Work::Idle
+        } else {
+            Work::Wait
+        };
     }
-    // Seal the partly filled window only when this round has room for it: while full windows
+    // Seal the partly filled window only when there is room to write it: while full windows
     // queue up, sealing it would add a small write that shares its last page with the next
     // one, and so runs alone.
-    if state.ops.len() < WRITES_IN_FLIGHT_MAX {
+    if state.ops.len() + in_flight < WRITES_IN_FLIGHT_MAX {
         state.seal_active();
     }
     if !state.sync_running && sync_due(&state) {
         return Work::Sync;
     }
     match state.ops.front() {
-        Some(FlushOp::Close { segment_base }) => {
+        // Closing needs everything before it written.
+        Some(FlushOp::Close { segment_base }) if in_flight == 0 => {
             let base = *segment_base;
             state.ops.pop_front();
-            return Work::Close(base);
+            Work::Close(base)
         }
-        Some(FlushOp::Write { .. }) => {
-            let mut writes = Vec::new();
-            while writes.len() < WRITES_IN_FLIGHT_MAX {
-                let Some(FlushOp::Write { .. }) = state.ops.front() else {
-                    break;
-                };
-                let Some(FlushOp::Write {
-                    file,
-                    segment_base,
-                    write,
-                    end_total,
-                }) = state.ops.pop_front()
-                else {
-                    break;
-                };
-                // A write that ends inside a page shares that page with the next write, which
-                // must not be in flight at the same time.
-                let last = !write.ends_on_page_boundary();
-                writes.push((file, segment_base, write, end_total));
-                if last {
-                    break;
-                }
-            }
-            return Work::Writes(writes);
+        Some(FlushOp::Write { .. }) if in_flight < WRITES_IN_FLIGHT_MAX && !shares_last_page => {
+            let Some(FlushOp::Write {
+                file,
+                segment_base,
+                write,
+                end_total,
+            }) = state.ops.pop_front()
+            else {
+                unreachable!("the front op is a write")
+            };
+            Work::Write(file, segment_base, write, end_total)
         }
-        None => {}
+        _ if in_flight > 0 => Work::Wait,
+        _ => Work::Idle,
     }
-    Work::Idle
 }
 
 fn sync_due(state: &super::state::LogState) -> bool {
@@ -169,55 +192,56 @@ fn arm_flush_timer(inner: &Rc<LogInner>, flush_ms: u64) {
     .detach();
 }
 
-async fn write_all(
+/// Grows the file if the write needs it, then puts the write in flight.
+async fn issue(
     inner: &Rc<LogInner>,
-    writes: Vec<(Rc<SegmentFile>, i64, PendingWrite, u64)>,
+    in_flight: &mut FuturesOrdered<WriteInFlight>,
+    file: Rc<SegmentFile>,
+    base: i64,
+    write: PendingWrite,
+    end_total: u64,
 ) -> Result<(), EngineError> {
-    // Grow the files first, in large steps, so the writes change no file size; not beyond the
+    // Grow the file first, in large steps, so the writes change no file size; not beyond the
     // segment size, so that the tail cut when the segment closes is small (freeing space is
     // slow with `discard`).
-    for (file, base, write, _) in &writes {
-        let needed = write.position + write.buffer.len() as u64;
-        let (allocated, segment_bytes) = {
-            let state = inner.state.borrow();
-            let allocated = state
-                .segments
-                .get(base)
-                .map_or(u64::MAX, |s| s.allocated_len);
-            (allocated, state.config.segment_bytes.min(i32::MAX as u64))
-        };
-        if needed > allocated {
-            let step = needed.div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
-            let cap = segment_bytes
-                .next_multiple_of(PAGE_BYTES as u64)
-                .max(needed);
-            let target = step.min(cap);
-            file.preallocate(target).await?;
-            if let Some(segment) = inner.state.borrow_mut().segments.get_mut(base) {
-                segment.allocated_len = target;
-            }
+    let needed = write.position + write.buffer.len() as u64;
+    let (allocated, segment_bytes) = {
+        let state = inner.state.borrow();
+        let allocated = state
+            .segments
+            .get(&base)
+            .map_or(u64::MAX, |s| s.allocated_len);
+        (allocated, state.config.segment_bytes.min(i32::MAX as u64))
+    };
+    if needed > allocated {
+        let step = needed.div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+        let cap = segment_bytes
+            .next_multiple_of(PAGE_BYTES as u64)
+            .max(needed);
+        let target = step.min(cap);
+        file.preallocate(target).await?;
+        if let Some(segment) = inner.state.borrow_mut().segments.get_mut(&base) {
+            segment.allocated_len = target;
         }
     }
-    let mut end_total = 0;
-    let mut files = Vec::new();
-    let mut pending = Vec::with_capacity(writes.len());
-    for (file, _, write, total) in writes {
-        end_total = end_total.max(total);
-        files.push(file.clone());
-        pending.push(async move { file.write_at(write.buffer, write.position).await });
-    }
-    for result in join_all(pending).await {
-        result?;
-    }
+    in_flight.push_back(
+        async move {
+            let result = file.write_at(write.buffer, write.position).await;
+            (result, file, end_total)
+        }
+        .boxed_local(),
+    );
+    Ok(())
+}
+
+/// Records a completed write (completions come in log order).
+fn written(inner: &Rc<LogInner>, file: &Rc<SegmentFile>, end_total: u64) {
     let mut state = inner.state.borrow_mut();
-    for file in &files {
-        state.mark_dirty(file);
-    }
+    state.mark_dirty(file);
     if state.unsynced_since_ms.is_none() {
         state.unsynced_since_ms = Some(now_ms());
     }
     state.advance_written(end_total);
-    Ok(())
 }
 
 /// Starts a sync task; it kicks the flusher when done, for the waiters that came meanwhile.
