@@ -14,7 +14,9 @@
 //!    sent on a fixed schedule at half the Durable throughput measured in 2, each timed from
 //!    its intended send time (no coordinated omission), next to the latencies of back-to-back
 //!    bare 16 KiB write + fdatasync. Retention runs every second meanwhile, as in a broker.
-//!    Then a summary: every throughput as a share of both limits, and the goals.
+//!    Then a summary: every throughput as a share of both limits, and the goals, judged
+//!    against the fallocated baseline (the work the engine does: its segments are fresh
+//!    pre-allocated files).
 //!
 //! Everything runs on one glommio executor on the main thread, with the DMA memory the engine
 //! recommends (`io::recommended_io_memory`: registered with io_uring, sized to the memlock
@@ -755,6 +757,17 @@ fn print_summary(results: &Results, latencies: &[Percentiles]) {
             "device limit (best raw DMA queue depth, overwriting): {:.3} GiB/s",
             gib(device)
         );
+    }
+    if fallocated > 0.0 {
+        println!(
+            "filesystem limit (raw DMA qd4 into fresh fallocated extents): {:.3} GiB/s",
+            gib(fallocated)
+        );
+    }
+    // The goals are judged against the fresh fallocated extents: that is the work the engine
+    // does (its segments are fresh pre-allocated files). Overwriting written blocks is cheaper
+    // for the device, and only recycled segment files could have it; its share is shown too.
+    if fallocated > 0.0 {
         for (label, name, goal) in [
             ("1 MiB Written, 1p", "append/1MiB/written/1p", 0.90),
             ("1 MiB Written, 64p", "append/1MiB/written/64p", 0.90),
@@ -762,13 +775,15 @@ fn print_summary(results: &Results, latencies: &[Percentiles]) {
             ("1 MiB Durable, 64p", "append/1MiB/durable/64p", 0.75),
         ] {
             if let Some(t) = results.throughput(name) {
-                let ratio = t.mean_bytes_per_s / device;
+                let ratio = t.mean_bytes_per_s / fallocated;
+                let worst = t.min_bytes_per_s / fallocated;
                 println!(
-                    "goal {label}: {:.1}% of device (goal {:.0}%: {}), {} of fallocated",
+                    "goal {label}: {:.1}% of fallocated, slowest sample {:.1}% (goal {:.0}%: {}); {} of overwriting",
                     100.0 * ratio,
+                    100.0 * worst,
                     100.0 * goal,
                     if ratio >= goal { "met" } else { "MISSED" },
-                    percent_of(t.mean_bytes_per_s, fallocated),
+                    percent_of(t.mean_bytes_per_s, device),
                 );
             }
         }
