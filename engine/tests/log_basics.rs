@@ -476,11 +476,6 @@ fn retention_erases_deleted_segments_and_an_open_removes_what_a_crash_left() {
                 .unwrap();
             next += 4;
         }
-        assert!(log.enforce_retention().await.unwrap() > 0);
-        let start = log.log_start_offset();
-        assert!(start > 0);
-        log.close().await.unwrap();
-        // Closing waits for the erasure: no deleted segment is left.
         let leftovers = |path: &std::path::Path| {
             std::fs::read_dir(path)
                 .unwrap()
@@ -490,7 +485,12 @@ fn retention_erases_deleted_segments_and_an_open_removes_what_a_crash_left() {
                 })
                 .count()
         };
+        assert!(log.enforce_retention().await.unwrap() > 0);
+        // Retention returns once the deleted segments are erased.
         assert_eq!(leftovers(&path), 0);
+        let start = log.log_start_offset();
+        assert!(start > 0);
+        log.close().await.unwrap();
 
         // A crash in the middle of an erasure leaves a renamed file: not a segment.
         std::fs::write(path.join("00000000000000000000.log.deleted"), [7u8; 4096]).unwrap();

@@ -31,18 +31,22 @@ pub(crate) enum Job {
     /// Remove segments the log has forgotten from its directory (their data files renamed to
     /// `.log.deleted`, their indexes removed), record the log start and sync the directory,
     /// in that order (a crash in between leaves a log start that recovery raises to the first
-    /// segment); then erase the renamed files.
+    /// segment); then erase the renamed files. `done` is sent once they are erased.
     Delete {
         segment_bases: Vec<i64>,
         log_start: i64,
         done: oneshot::Sender<Result<(), EngineError>>,
     },
-    /// Cut [`ERASE_CHUNK_BYTES`] off the end of a deleted segment's file, queueing itself again
-    /// until the file is empty, then remove it. Freeing a large file at once (an unlink, or
-    /// the last close of an unlinked file) holds the device for as long as its discards take
-    /// (~100 ms per GiB with `discard` on this ext4) and every fdatasync of the shard waits
-    /// behind them; in chunks, the other jobs and the device's other work go in between.
-    Erase { path: PathBuf },
+    /// Cut [`ERASE_CHUNK_BYTES`] off the end of the first of `paths` (deleted segments' files),
+    /// or remove it once empty, and queue itself again for the rest; `done` is sent when none
+    /// is left. Freeing a large file at once (an unlink, or the last close of an unlinked
+    /// file) holds the device for as long as its discards take (~100 ms per GiB with `discard`
+    /// on this ext4) and every fdatasync of the shard waits behind them; in chunks, the other
+    /// jobs and the device's other work go in between.
+    Erase {
+        paths: Vec<PathBuf>,
+        done: oneshot::Sender<Result<(), EngineError>>,
+    },
 }
 
 /// Suffix a deleted segment's data file gets until it is erased; recovery does not see it.
@@ -125,26 +129,29 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
             segment_bases,
             log_start,
             done,
-        } => {
-            let result = blocking::run(move || delete_files(&dir, &segment_bases, log_start)).await;
-            if let Ok(renamed) = &result {
-                for path in renamed {
-                    push(inner, Job::Erase { path: path.clone() });
+        } => match blocking::run(move || delete_files(&dir, &segment_bases, log_start)).await {
+            Ok(paths) => push(inner, Job::Erase { paths, done }),
+            Err(error) => {
+                let _ = done.send(Err(error));
+            }
+        },
+        Job::Erase { mut paths, done } => {
+            let Some(path) = paths.first().cloned() else {
+                let _ = done.send(Ok(()));
+                return;
+            };
+            match blocking::run(move || erase_chunk(&path)).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    paths.remove(0);
+                }
+                Err(error) => {
+                    // The log no longer sees it; the next open removes what is left.
+                    tracing::warn!(%error, "could not erase a deleted segment");
+                    paths.remove(0);
                 }
             }
-            let _ = done.send(result.map(|_| ()));
-        }
-        Job::Erase { path } => {
-            let result = blocking::run({
-                let path = path.clone();
-                move || erase_chunk(&path)
-            })
-            .await;
-            match result {
-                Ok(true) => {}
-                Ok(false) => push(inner, Job::Erase { path }),
-                Err(error) => tracing::warn!(%error, "could not erase a deleted segment"),
-            }
+            push(inner, Job::Erase { paths, done });
         }
     }
 }

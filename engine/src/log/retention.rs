@@ -20,7 +20,7 @@ impl PartitionLog {
     /// held; the only wait is the new file's creation: it is pre-allocated by the flusher's
     /// first write and its directory entry synced by the next fdatasync.
     pub(crate) async fn roll(&self) -> Result<(), EngineError> {
-        let base = {
+        let (base, encoded) = {
             let mut state = self.inner.state.borrow_mut();
             state.seal_active();
             let old_base = state.active().base_offset;
@@ -34,7 +34,6 @@ impl PartitionLog {
             state.background.start();
             (base, encoded)
         };
-        let (base, encoded) = base;
         background::push(
             &self.inner,
             Job::Snapshot {
@@ -120,8 +119,9 @@ impl PartitionLog {
     /// Deletes closed segments beyond `retention.bytes` or older than `retention.ms`, and
     /// segments wholly below the log start offset. Returns how many were deleted.
     ///
-    /// The log forgets them at once; their files are removed in the background (an unlink
-    /// can take long), without the append permit.
+    /// The log forgets them at once; their files are removed by the log's background jobs
+    /// (erased in cuts, as freeing space is slow), without the append permit. Returns once
+    /// they are erased.
     pub async fn enforce_retention(&self) -> Result<usize, EngineError> {
         let permit = self.acquire().await?;
         let now = now_ms() as i64;
