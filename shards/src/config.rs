@@ -48,6 +48,8 @@ pub struct BrokerConfig {
     /// Kafka's `offsets.retention.minutes`: offsets of a group without members, not committed
     /// for this long, are deleted.
     pub offsets_retention_minutes: i64,
+    /// Kafka's `offsets.retention.check.interval.ms`: how often expired offsets are looked for.
+    pub offsets_retention_check_interval_ms: u64,
     /// Kafka's `group.initial.rebalance.delay.ms`: how long a new group waits for more members
     /// before its first rebalance.
     pub group_initial_rebalance_delay_ms: i32,
@@ -77,6 +79,7 @@ impl Default for BrokerConfig {
             log: LogDefaults::default(),
             offsets_topic_partitions: 16,
             offsets_retention_minutes: 7 * 24 * 60,
+            offsets_retention_check_interval_ms: limits::OFFSETS_RETENTION_CHECK_MS_DEFAULT,
             group_initial_rebalance_delay_ms: 3_000,
             group_min_session_timeout_ms: 6_000,
             group_max_session_timeout_ms: 1_800_000,

@@ -78,4 +78,4 @@ pub const GROUP_TICK_MS: u64 = 100;
 
 /// Kafka's `offsets.retention.check.interval.ms` default: how often expired offsets are
 /// looked for.
-pub const OFFSETS_RETENTION_CHECK_MS: u64 = 600_000;
+pub const OFFSETS_RETENTION_CHECK_MS_DEFAULT: u64 = 600_000;

@@ -18,8 +18,7 @@ use crate::controller::{ControllerRequest, NewTopic};
 use crate::error::BrokerError;
 use crate::group_offsets::OFFSETS_TOPIC;
 use crate::limits::{
-    GROUP_TICK_MS, MESH_CHANNEL_MESSAGES, OFFSETS_RETENTION_CHECK_MS, SHARD_START_SECONDS_MAX,
-    SHUTDOWN_POLL_MS,
+    GROUP_TICK_MS, MESH_CHANNEL_MESSAGES, SHARD_START_SECONDS_MAX, SHUTDOWN_POLL_MS,
 };
 use crate::mesh::{self, Mesh, MeshMessage};
 use crate::metadata::log::{MetadataLog, METADATA_DIR};
@@ -285,7 +284,7 @@ async fn run_group_timers(shard: Rc<Shard>) {
         .config()
         .offsets_retention_minutes
         .saturating_mul(60_000);
-    let checks_every = (OFFSETS_RETENTION_CHECK_MS / GROUP_TICK_MS).max(1);
+    let checks_every = (shard.config().offsets_retention_check_interval_ms / GROUP_TICK_MS).max(1);
     let mut ticks: u64 = 0;
     while !shard.is_shutting_down() {
         glommio::timer::sleep(Duration::from_millis(GROUP_TICK_MS)).await;
