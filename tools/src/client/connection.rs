@@ -146,3 +146,66 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::thread;
+
+    use pinlog_protocol::generated::ListGroupsRequest;
+
+    use super::*;
+
+    /// A one-shot server: reads one request frame, then writes `reply` and closes.
+    fn server(reply: Vec<u8>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding");
+        let address = listener.local_addr().expect("address").to_string();
+        thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accepting");
+            let mut prefix = [0u8; 4];
+            stream.read_exact(&mut prefix).expect("request size");
+            let mut request = vec![0u8; i32::from_be_bytes(prefix) as usize];
+            stream.read_exact(&mut request).expect("request");
+            let _ = stream.write_all(&reply);
+        });
+        address
+    }
+
+    fn list_groups(address: &str) -> Result<ResponseBody, ClientError> {
+        let mut connection = Connection::open(address).expect("connecting");
+        connection.send(4, RequestBody::ListGroups(ListGroupsRequest::default()))
+    }
+
+    #[test]
+    fn a_huge_size_prefix_is_refused_before_allocating() {
+        let address = server(i32::MAX.to_be_bytes().to_vec());
+        let error = list_groups(&address).expect_err("accepted");
+        assert!(
+            matches!(error, ClientError::FrameTooLarge { .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_response_for_another_request_is_an_error() {
+        // ListGroups v4 uses response header v1: correlation id, then no tagged fields.
+        let mut reply = 5i32.to_be_bytes().to_vec();
+        reply.extend(99i32.to_be_bytes());
+        reply.push(0);
+        let address = server(reply);
+        let error = list_groups(&address).expect_err("accepted");
+        assert!(
+            matches!(error, ClientError::CorrelationMismatch { got: 99, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_closed_connection_mid_frame_is_an_io_error() {
+        let mut reply = 100i32.to_be_bytes().to_vec();
+        reply.extend([0u8; 10]);
+        let address = server(reply);
+        let error = list_groups(&address).expect_err("accepted");
+        assert!(matches!(error, ClientError::Io { .. }), "{error}");
+    }
+}
