@@ -11,6 +11,9 @@ use support::kafka;
 use support::records::{keyed_record, Record};
 use support::Broker;
 
+/// What the broker logs (at warn) for each response its test switch drops.
+const DROP_LOG_LINE: &str = "dropping a produce response";
+
 const TOPIC: &str = "exactly-once";
 const PARTITIONS: i32 = 2;
 const RECORDS: usize = 20_000;
@@ -32,6 +35,10 @@ fn retries_after_dropped_responses_are_written_once() {
         expected.entry(partition).or_default().push(record);
     }
     assert_eq!(kafka::flush(&producer), RECORDS);
+    assert!(
+        broker.stderr().contains(DROP_LOG_LINE),
+        "the broker never dropped a response"
+    );
 
     kafka::assert_topic_holds_exactly(&broker, TOPIC, &expected);
 }

@@ -15,6 +15,9 @@ use support::kafka;
 use support::records::{keyed_record, Record};
 use support::Broker;
 
+/// What the broker logs (at warn) for each response its test switch drops.
+const DROP_LOG_LINE: &str = "dropping a produce response";
+
 const TOPIC: &str = "exactly-once-across-restarts";
 const PARTITIONS: i32 = 2;
 const RECORDS: usize = 2_000;
@@ -47,6 +50,10 @@ fn a_batch_resent_after_a_broker_restart_is_a_duplicate() {
         "a response got through the drop switch"
     );
 
+    assert!(
+        broker.stderr().contains(DROP_LOG_LINE),
+        "the broker never dropped a response"
+    );
     broker.kill9();
     broker.rewrite_config("");
     broker.restart();
