@@ -4,7 +4,10 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+use pinlog_tools::client::Client;
 
 use support::groups::{self, Member, FAST_GROUPS_TOML};
 use support::kafka::{self, TIMEOUT};
@@ -44,6 +47,7 @@ fn a_static_member_restarted_within_the_session_timeout_causes_no_rebalance() {
     let steady_partitions = steady.assigned();
     let restarted_partitions = restarted.assigned();
     let steady_rebalances = steady.rebalances();
+    let before = members_by_instance(&broker);
 
     // A static member's close sends no LeaveGroup (librdkafka, as KIP-345 says).
     drop(restarted);
@@ -64,11 +68,34 @@ fn a_static_member_restarted_within_the_session_timeout_causes_no_rebalance() {
         "restarted member"
     );
     assert_eq!(steady.assigned(), steady_partitions, "steady member");
+    let after = members_by_instance(&broker);
+    assert_eq!(
+        after["steady"], before["steady"],
+        "the steady member's id (DescribeGroups)"
+    );
+    assert_ne!(
+        after["restarted"], before["restarted"],
+        "the restarted member has a new member id"
+    );
     assert_eq!(
         steady.rebalances(),
         steady_rebalances,
         "rebalance callbacks of the steady member"
     );
+}
+
+/// Instance id to member id of the group's members, from DescribeGroups; the group must be
+/// Stable with two members.
+fn members_by_instance(broker: &Broker) -> BTreeMap<String, String> {
+    let mut client = Client::connect(&broker.bootstrap()).expect("connecting");
+    let described = client.describe_group(GROUP).expect("DescribeGroups");
+    assert_eq!(described.group_state, "Stable");
+    assert_eq!(described.members.len(), 2, "{:?}", described.members);
+    described
+        .members
+        .into_iter()
+        .map(|m| (m.group_instance_id.unwrap_or_default(), m.member_id))
+        .collect()
 }
 
 fn poll_for(members: &mut [&mut Member], period: Duration) {
