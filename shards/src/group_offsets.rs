@@ -19,6 +19,10 @@ pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
 const RECORD_VERSION: u8 = 0;
 
+/// First byte of a group-metadata key (`1u8 | group: u16 len + bytes`); its value is the
+/// group's [`GroupRecord`](crate::groups::GroupRecord) as JSON, or null once the group is gone.
+const GROUP_KEY_VERSION: u8 = 1;
+
 /// Kafka's `offset.metadata.max.bytes` default: larger metadata is OFFSET_METADATA_TOO_LARGE.
 pub const OFFSET_METADATA_BYTES_MAX: usize = 4096;
 
@@ -133,6 +137,23 @@ pub fn encode_key(key: &OffsetKey) -> Bytes {
     put_string(&mut out, &key.topic);
     out.put_i32(key.partition);
     out.freeze()
+}
+
+pub fn encode_group_key(group: &str) -> Bytes {
+    let mut out = BytesMut::with_capacity(3 + group.len());
+    out.put_u8(GROUP_KEY_VERSION);
+    put_string(&mut out, group);
+    out.freeze()
+}
+
+/// The group of a group-metadata key.
+pub fn decode_group_key(bytes: &[u8]) -> Option<String> {
+    let mut reader = Cursor(bytes);
+    if reader.u8()? != GROUP_KEY_VERSION {
+        return None;
+    }
+    let group = reader.string()?;
+    reader.0.is_empty().then_some(group)
 }
 
 pub fn encode_value(value: &CommittedOffset) -> Bytes {
@@ -260,6 +281,17 @@ mod tests {
         let len_at = 1 + 8 + 4 + 8;
         lying[len_at..len_at + 4].copy_from_slice(&i32::MAX.to_be_bytes());
         assert_eq!(decode_value(&lying), None);
+    }
+
+    #[test]
+    fn group_keys_round_trip_and_are_not_offset_keys() {
+        let key = encode_group_key("g");
+        assert_eq!(decode_group_key(&key), Some("g".to_string()));
+        assert_eq!(decode_key(&key), None);
+        assert_eq!(
+            decode_group_key(&encode_key(&super::tests::key("g", 0))),
+            None
+        );
     }
 
     #[test]

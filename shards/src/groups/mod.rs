@@ -26,6 +26,7 @@ mod join;
 mod member;
 mod membership;
 mod outbox;
+mod persist;
 mod rebalance;
 mod sync;
 #[cfg(test)]
@@ -42,6 +43,7 @@ pub use api::{
     NO_GENERATION,
 };
 pub use group::GroupState;
+pub use persist::{GroupRecord, MemberRecord};
 
 use group::Group;
 use outbox::Outbox;

@@ -4,6 +4,7 @@
 mod admin;
 mod fencing;
 mod parked;
+mod persist;
 mod random;
 mod rebalance;
 mod static_members;
