@@ -289,6 +289,7 @@ async fn run_group_timers(shard: Rc<Shard>) {
     while !shard.is_shutting_down() {
         glommio::timer::sleep(Duration::from_millis(GROUP_TICK_MS)).await;
         shard.groups().tick();
+        shard.groups().persist_changed_groups(&shard).await;
         ticks += 1;
         if ticks.is_multiple_of(checks_every) {
             shard.groups().expire_offsets(&shard, retention_ms).await;

@@ -101,6 +101,8 @@ pub struct GroupManager {
     next_token: Cell<Token>,
     /// `__consumer_offsets` partitions whose records this shard has replayed.
     loaded: RefCell<HashSet<i32>>,
+    /// Per group, the (generation, state, members) of the last record written.
+    persisted: RefCell<HashMap<String, (i32, &'static str, usize)>>,
     started: Instant,
 }
 
@@ -112,12 +114,13 @@ impl GroupManager {
             parked: RefCell::new(HashMap::new()),
             next_token: Cell::new(0),
             loaded: RefCell::new(HashSet::new()),
+            persisted: RefCell::new(HashMap::new()),
             started: Instant::now(),
         }
     }
 
     /// Monotonic milliseconds for the coordinator's timers.
-    fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.started.elapsed().as_millis() as i64
     }
 
@@ -191,6 +194,14 @@ impl GroupManager {
             }
         }
         let now = self.now_ms();
+        // Requests that can change a group's generation or membership persist it afterwards.
+        let changed_group = match &request {
+            GroupRequest::Join(_)
+            | GroupRequest::Sync(_)
+            | GroupRequest::Leave { .. }
+            | GroupRequest::Delete(_) => request.group_id().map(str::to_string),
+            _ => None,
+        };
         let reply = match request {
             GroupRequest::Join(input) => {
                 let (token, receiver) = self.park();
@@ -306,6 +317,9 @@ impl GroupManager {
                 partitions,
             } => self.delete_offsets(shard, &group_id, partitions).await,
         };
+        if let Some(group_id) = changed_group {
+            self.persist_group(shard, &group_id).await;
+        }
         reply
     }
 }

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use bytes::Bytes;
 use pinlog_engine::{Durability, PartitionLog};
+
+use crate::groups::GroupRecord;
 use pinlog_protocol::error_code::ErrorCode;
 use pinlog_protocol::limits::DECOMPRESSED_BATCH_BYTES_MAX;
 use pinlog_protocol::records::{BatchBuilder, Batches, NewRecord, RecordBatch};
@@ -13,8 +16,8 @@ use super::{
     offsets_partition, offsets_partitions, wall_clock_ms, GroupManager, GroupReply, OffsetToCommit,
 };
 use crate::group_offsets::{
-    decode_key, decode_value, encode_key, encode_value, CommittedOffset, OffsetKey, OFFSETS_TOPIC,
-    OFFSET_METADATA_BYTES_MAX,
+    decode_group_key, decode_key, decode_value, encode_group_key, encode_key, encode_value,
+    CommittedOffset, OffsetKey, OFFSETS_TOPIC, OFFSET_METADATA_BYTES_MAX,
 };
 use crate::limits::GROUP_LOAD_READ_BYTES;
 use crate::partition_ops::LEADER_EPOCH;
@@ -137,16 +140,38 @@ impl GroupManager {
         if keys.is_empty() {
             return Ok(());
         }
+        let records = keys
+            .iter()
+            .enumerate()
+            .map(|(index, key)| (encode_key(key), values.map(|v| encode_value(&v[index]))))
+            .collect();
+        self.append_records(shard, group_id, records).await?;
+        let mut store = self.offsets.borrow_mut();
+        for (index, key) in keys.iter().enumerate() {
+            store.apply(key.clone(), values.map(|v| v[index].clone()));
+        }
+        Ok(())
+    }
+
+    /// Replays one `__consumer_offsets` partition this shard owns: latest value per key.
+    /// Appends records (key, value or tombstone) Durable to the group's `__consumer_offsets`
+    /// partition.
+    async fn append_records(
+        &self,
+        shard: &Rc<Shard>,
+        group_id: &str,
+        records: Vec<(Bytes, Option<Bytes>)>,
+    ) -> Result<(), ErrorCode> {
         let partition = offsets_partition(group_id, offsets_partitions(shard));
         let log = shard
             .log(OFFSETS_TOPIC, partition)
             .ok_or(ErrorCode::NotCoordinator)?;
         let now = wall_clock_ms();
         let mut builder = BatchBuilder::new();
-        for (index, key) in keys.iter().enumerate() {
+        for (key, value) in records {
             builder.push(NewRecord {
-                key: Some(encode_key(key)),
-                value: values.map(|v| encode_value(&v[index])),
+                key: Some(key),
+                value,
                 headers: Vec::new(),
                 timestamp: now,
             });
@@ -163,20 +188,62 @@ impl GroupManager {
         )
         .await
         .map_err(|error| {
-            tracing::error!(group_id, "writing committed offsets failed: {error}");
+            tracing::error!(group_id, "writing to {OFFSETS_TOPIC} failed: {error}");
             error.error_code()
         })?;
-        let mut store = self.offsets.borrow_mut();
-        for (index, key) in keys.iter().enumerate() {
-            store.apply(key.clone(), values.map(|v| v[index].clone()));
-        }
         Ok(())
     }
 
-    /// Replays one `__consumer_offsets` partition this shard owns: latest value per key.
+    /// Writes the group's record if its generation, state or size changed since the last one
+    /// (Kafka persists a group when it becomes Stable or Empty), or a tombstone once it is gone.
+    pub(super) async fn persist_group(&self, shard: &Rc<Shard>, group_id: &str) {
+        let signature = self.coordinator.borrow().group_signature(group_id);
+        if self.persisted.borrow().get(group_id) == signature.as_ref() {
+            return;
+        }
+        let value = match signature {
+            None => None,
+            Some(_) => match self.coordinator.borrow().group_record(group_id) {
+                // Mid-rebalance: nothing to write until it settles.
+                None => return,
+                Some(record) => match serde_json::to_vec(&record) {
+                    Ok(json) => Some(Bytes::from(json)),
+                    Err(error) => {
+                        tracing::error!(group_id, "encoding the group record failed: {error}");
+                        return;
+                    }
+                },
+            },
+        };
+        let records = vec![(encode_group_key(group_id), value)];
+        match self.append_records(shard, group_id, records).await {
+            Ok(()) => {
+                let mut persisted = self.persisted.borrow_mut();
+                match signature {
+                    Some(signature) => persisted.insert(group_id.to_string(), signature),
+                    None => persisted.remove(group_id),
+                };
+            }
+            Err(error) => tracing::warn!(group_id, ?error, "persisting the group failed"),
+        }
+    }
+
+    /// Persists every group whose record changed (after timers moved some).
+    pub async fn persist_changed_groups(&self, shard: &Rc<Shard>) {
+        let mut groups = self.coordinator.borrow().group_ids();
+        groups.extend(self.persisted.borrow().keys().cloned());
+        groups.sort();
+        groups.dedup();
+        for group_id in groups {
+            self.persist_group(shard, &group_id).await;
+        }
+    }
+
     pub async fn load_partition(&self, partition: i32, log: &PartitionLog) {
         let mut offset = log.log_start_offset();
         let mut loaded = 0usize;
+        // Latest record per group; None: the group was deleted.
+        let mut group_records: HashMap<String, Option<GroupRecord>> = HashMap::new();
         while offset < log.high_watermark() {
             let read = match log.read(offset, GROUP_LOAD_READ_BYTES).await {
                 Ok(read) => read,
@@ -197,11 +264,21 @@ impl GroupManager {
                         continue;
                     };
                     for record in records.flatten() {
-                        let Some(key) = record.key.as_deref().and_then(decode_key) else {
+                        let Some(key) = record.key.as_deref() else {
                             continue;
                         };
-                        let value = record.value.as_deref().and_then(decode_value);
-                        self.offsets.borrow_mut().apply(key, value);
+                        if let Some(group) = decode_group_key(key) {
+                            let value = record
+                                .value
+                                .as_deref()
+                                .and_then(|v| serde_json::from_slice::<GroupRecord>(v).ok());
+                            group_records.insert(group, value);
+                        } else if let Some(key) = decode_key(key) {
+                            let value = record.value.as_deref().and_then(decode_value);
+                            self.offsets.borrow_mut().apply(key, value);
+                        } else {
+                            continue;
+                        }
                         loaded += 1;
                     }
                 }
@@ -211,11 +288,25 @@ impl GroupManager {
             }
         }
         let groups: Vec<String> = self.offsets.borrow().groups().cloned().collect();
-        // Groups known only through their offsets are listed (state Empty), as in Kafka.
+        let now = self.now_ms();
         let mut coordinator = self.coordinator.borrow_mut();
+        let mut persisted = self.persisted.borrow_mut();
+        for (group, record) in group_records {
+            if let Some(record) = record {
+                coordinator.restore_group(now, &group, record);
+                if let Some(signature) = coordinator.group_signature(&group) {
+                    persisted.insert(group, signature);
+                }
+            }
+        }
+        // Groups known only through their offsets are listed (state Empty), as in Kafka.
         for group in groups {
             coordinator.ensure_group(&group);
+            if let Some(signature) = coordinator.group_signature(&group) {
+                persisted.entry(group).or_insert(signature);
+            }
         }
+        drop(persisted);
         drop(coordinator);
         self.loaded.borrow_mut().insert(partition);
         tracing::debug!(partition, records = loaded, "committed offsets loaded");
