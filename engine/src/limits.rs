@@ -17,23 +17,6 @@ pub const UNWRITTEN_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// rarely change file metadata and fdatasync has none to carry.
 pub const PREALLOCATE_STEP_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The first pre-allocation of a segment file; later ones double up to
-/// [`PREALLOCATE_STEP_BYTES`]. A new partition then reserves 1 MiB, not 64 MiB: a topic of a
-/// thousand partitions (or `__consumer_offsets`' sixteen) must not take 64 GiB (1 GiB) of disk
-/// before it holds a byte, while a busy segment still grows in a handful of large steps.
-pub const PREALLOCATE_FIRST_STEP_BYTES: u64 = 1024 * 1024;
-
-/// How far to pre-allocate a segment file that must hold `len` bytes: the next power of two
-/// (at least [`PREALLOCATE_FIRST_STEP_BYTES`]) up to [`PREALLOCATE_STEP_BYTES`], then whole
-/// steps of that size.
-pub fn preallocation_for(len: u64) -> u64 {
-    if len <= PREALLOCATE_STEP_BYTES {
-        len.max(PREALLOCATE_FIRST_STEP_BYTES).next_power_of_two()
-    } else {
-        len.div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES
-    }
-}
-
 /// DMA memory (glommio's `io_memory`) a shard's executor gets when locked memory is not
 /// bounded: room for the windows of many logs (1 MiB each plus the sealed ones being written)
 /// in memory registered with io_uring. It is pinned for the executor's life.
@@ -59,9 +42,6 @@ pub const RECOVERY_READ_BYTES: usize = 1024 * 1024;
 const _: () = assert!(APPEND_BUFFER_BYTES.is_multiple_of(PAGE_BYTES));
 const _: () = assert!(RECOVERY_READ_BYTES.is_multiple_of(PAGE_BYTES));
 const _: () = assert!(PREALLOCATE_STEP_BYTES.is_multiple_of(PAGE_BYTES as u64));
-const _: () = assert!(PREALLOCATE_STEP_BYTES.is_power_of_two());
-const _: () = assert!(PREALLOCATE_FIRST_STEP_BYTES.is_multiple_of(PAGE_BYTES as u64));
-const _: () = assert!(PREALLOCATE_FIRST_STEP_BYTES.is_power_of_two());
 const _: () = assert!(UNWRITTEN_BYTES_MAX >= 2 * APPEND_BUFFER_BYTES);
 const _: () = assert!(IO_MEMORY_BYTES_MIN >= APPEND_BUFFER_BYTES);
 const _: () = assert!(IO_MEMORY_BYTES_MAX >= IO_MEMORY_BYTES_MIN);
@@ -108,20 +88,3 @@ const _: () = assert!(CACHE_BYTES_DEFAULT >= BATCH_BYTES_MAX + CACHE_BATCH_OVERH
 
 /// Producer-state snapshots kept per log (older ones are deleted when a new one is written).
 pub const SNAPSHOTS_RETAINED: usize = 2;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn preallocation_doubles_from_one_mib_then_grows_in_whole_steps() {
-        const MIB: u64 = 1024 * 1024;
-        assert_eq!(preallocation_for(0), MIB);
-        assert_eq!(preallocation_for(MIB), MIB);
-        assert_eq!(preallocation_for(MIB + 1), 2 * MIB);
-        assert_eq!(preallocation_for(33 * MIB), 64 * MIB);
-        assert_eq!(preallocation_for(64 * MIB), 64 * MIB);
-        assert_eq!(preallocation_for(64 * MIB + 1), 128 * MIB);
-        assert_eq!(preallocation_for(129 * MIB), 192 * MIB);
-    }
-}

@@ -24,7 +24,7 @@ use super::state::{FlushOp, LogInner};
 use crate::error::EngineError;
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
-use crate::limits::{preallocation_for, PAGE_BYTES, WRITES_IN_FLIGHT_MAX};
+use crate::limits::{PAGE_BYTES, PREALLOCATE_STEP_BYTES, WRITES_IN_FLIGHT_MAX};
 use crate::segment::appender::PendingWrite;
 use crate::segment::{INDEX_SUFFIX, TIME_INDEX_SUFFIX};
 
@@ -214,7 +214,7 @@ async fn issue(
         (allocated, state.config.segment_bytes.min(i32::MAX as u64))
     };
     if needed > allocated {
-        let step = preallocation_for(needed);
+        let step = needed.div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
         let cap = segment_bytes
             .next_multiple_of(PAGE_BYTES as u64)
             .max(needed);

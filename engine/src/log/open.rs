@@ -24,7 +24,7 @@ use crate::error::EngineError;
 use crate::index::{IndexedBatch, OffsetIndex, SegmentIndexes, TimeIndex};
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
-use crate::limits::{preallocation_for, PAGE_BYTES, RECOVERY_READ_BYTES};
+use crate::limits::{PAGE_BYTES, PREALLOCATE_STEP_BYTES, RECOVERY_READ_BYTES};
 use crate::segment::appender::Appender;
 use crate::segment::scan::{peek_batch, scan_valid, ScanEnd};
 use crate::segment::{
@@ -286,7 +286,7 @@ async fn recover_segment(
         file.truncate(data_len).await?;
     }
     let allocated = if active {
-        let allocated = preallocation_for(data_len + 1);
+        let allocated = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
         file.preallocate(allocated).await?;
         allocated
     } else {
@@ -414,7 +414,8 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     let cut = cut.unwrap_or((position.min(limit), last_end.unwrap_or(fallback_end)));
     let (data_len, new_end) = cut;
     file.truncate(data_len).await?;
-    file.preallocate(preallocation_for(data_len + 1)).await?;
+    file.preallocate((data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES)
+        .await?;
     file.sync().await?;
     sync_dir(&inner.dir).await?;
     let tail = read_tail(&file, data_len).await?;
@@ -449,7 +450,7 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     // active segment's new end (the old counter may be smaller than its data: it counts only
     // bytes appended since open).
     active.start_total = 0;
-    active.allocated_len = preallocation_for(data_len + 1);
+    active.allocated_len = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
     state.appended_total = data_len;
     state.written_total = data_len;
     state.durable_total = data_len;
