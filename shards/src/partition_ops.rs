@@ -198,6 +198,40 @@ pub async fn run_tasks(shard: &Rc<Shard>, tasks: Vec<PartitionTask>) -> Vec<Part
         .collect()
 }
 
+/// Runs one operation per partition of a request's topics on their owners (see
+/// [`run_tasks`]); each topic comes back with its partitions' inputs beside their results, in
+/// request order.
+pub async fn run_by_topic<P>(
+    shard: &Rc<Shard>,
+    topics: Vec<(String, Vec<P>)>,
+    op: impl Fn(&P) -> (i32, PartitionOp),
+) -> Vec<(String, Vec<(P, PartitionResult)>)> {
+    let tasks = topics
+        .iter()
+        .flat_map(|(topic, partitions)| {
+            partitions.iter().map(|input| {
+                let (partition, op) = op(input);
+                PartitionTask {
+                    topic: topic.clone(),
+                    partition,
+                    op,
+                }
+            })
+        })
+        .collect();
+    let mut results = run_tasks(shard, tasks).await.into_iter();
+    topics
+        .into_iter()
+        .map(|(topic, partitions)| {
+            let paired = partitions
+                .into_iter()
+                .map(|input| (input, results.next().expect("run_tasks answers every task")))
+                .collect();
+            (topic, paired)
+        })
+        .collect()
+}
+
 /// Runs tasks on partitions this shard owns, concurrently.
 pub async fn run_local(shard: &Rc<Shard>, tasks: Vec<PartitionTask>) -> Vec<PartitionResult> {
     join_all(tasks.into_iter().map(|task| execute(shard, task))).await
@@ -318,16 +352,7 @@ async fn produce(log: &PartitionLog, records: Option<Bytes>, acks: i16) -> Produ
         Ok(batch) => batch,
         Err((error, message)) => return failed(error, message),
     };
-    let max = log.config().max_message_bytes as usize;
-    if batch.size_bytes() > max {
-        return failed(
-            ErrorCode::MessageTooLarge,
-            format!(
-                "a {}-byte batch exceeds max.message.bytes {max}",
-                batch.size_bytes()
-            ),
-        );
-    }
+    // max.message.bytes is the engine's check (MESSAGE_TOO_LARGE), made once, in append.
     match log
         .append(std::slice::from_ref(&batch), durability, LEADER_EPOCH)
         .await
