@@ -148,6 +148,24 @@ impl GroupManager {
         (token, receiver)
     }
 
+    /// Runs a coordinator call that may park the request (JoinGroup, SyncGroup): its answer
+    /// now, or once another request or a timer completes it.
+    async fn call_parked(
+        &self,
+        call: impl FnOnce(&mut Coordinator, Token) -> Option<Completion>,
+    ) -> Option<Completion> {
+        let (token, receiver) = self.park();
+        let immediate = call(&mut self.coordinator.borrow_mut(), token);
+        if immediate.is_some() {
+            self.parked.borrow_mut().remove(&token);
+        }
+        self.deliver();
+        match immediate {
+            Some(answer) => Some(answer),
+            None => self.wait(token, receiver).await,
+        }
+    }
+
     /// Waits for a parked request; a dropped wait (client gone) cancels it.
     async fn wait(
         &self,
@@ -204,39 +222,21 @@ impl GroupManager {
         };
         let reply = match request {
             GroupRequest::Join(input) => {
-                let (token, receiver) = self.park();
-                let immediate = self.coordinator.borrow_mut().join_group(now, token, input);
-                match immediate {
-                    Some(output) => {
-                        self.parked.borrow_mut().remove(&token);
-                        self.deliver();
-                        GroupReply::Join(output)
-                    }
-                    None => {
-                        self.deliver();
-                        match self.wait(token, receiver).await {
-                            Some(Completion::Join(output)) => GroupReply::Join(output),
-                            _ => GroupReply::Error(ErrorCode::UnknownServerError),
-                        }
-                    }
+                let answer = self
+                    .call_parked(|c, token| c.join_group(now, token, input).map(Completion::Join))
+                    .await;
+                match answer {
+                    Some(Completion::Join(output)) => GroupReply::Join(output),
+                    _ => GroupReply::Error(ErrorCode::UnknownServerError),
                 }
             }
             GroupRequest::Sync(input) => {
-                let (token, receiver) = self.park();
-                let immediate = self.coordinator.borrow_mut().sync_group(now, token, input);
-                match immediate {
-                    Some(output) => {
-                        self.parked.borrow_mut().remove(&token);
-                        self.deliver();
-                        GroupReply::Sync(output)
-                    }
-                    None => {
-                        self.deliver();
-                        match self.wait(token, receiver).await {
-                            Some(Completion::Sync(output)) => GroupReply::Sync(output),
-                            _ => GroupReply::Error(ErrorCode::UnknownServerError),
-                        }
-                    }
+                let answer = self
+                    .call_parked(|c, token| c.sync_group(now, token, input).map(Completion::Sync))
+                    .await;
+                match answer {
+                    Some(Completion::Sync(output)) => GroupReply::Sync(output),
+                    _ => GroupReply::Error(ErrorCode::UnknownServerError),
                 }
             }
             GroupRequest::Heartbeat(input) => {

@@ -8,36 +8,34 @@ use pinlog_protocol::generated::delete_records_response::{
 };
 use pinlog_protocol::generated::{DeleteRecordsRequest, DeleteRecordsResponse, ResponseBody};
 
-use crate::partition_ops::{self, PartitionOp, PartitionResult, PartitionTask};
+use crate::partition_ops::{self, PartitionOp, PartitionResult};
 use crate::shard::Shard;
 
 pub async fn handle(shard: &Rc<Shard>, request: DeleteRecordsRequest) -> ResponseBody {
-    let tasks: Vec<PartitionTask> = request
-        .topics
-        .iter()
-        .flat_map(|topic| {
-            topic.partitions.iter().map(|p| PartitionTask {
-                topic: topic.name.clone(),
-                partition: p.partition_index,
-                op: PartitionOp::DeleteRecords { offset: p.offset },
-            })
-        })
-        .collect();
-    let mut results = partition_ops::run_tasks(shard, tasks).await.into_iter();
     let topics = request
         .topics
         .into_iter()
-        .map(|topic| DeleteRecordsTopicResult {
-            name: topic.name,
-            partitions: topic
-                .partitions
-                .iter()
-                .map(|p| {
-                    let (error, low_watermark) = match results.next() {
-                        Some(PartitionResult::DeleteRecords {
+        .map(|t| (t.name, t.partitions))
+        .collect();
+    let answered = partition_ops::run_by_topic(shard, topics, |p| {
+        (
+            p.partition_index,
+            PartitionOp::DeleteRecords { offset: p.offset },
+        )
+    })
+    .await;
+    let topics = answered
+        .into_iter()
+        .map(|(name, partitions)| DeleteRecordsTopicResult {
+            name,
+            partitions: partitions
+                .into_iter()
+                .map(|(p, result)| {
+                    let (error, low_watermark) = match result {
+                        PartitionResult::DeleteRecords {
                             error,
                             low_watermark,
-                        }) => (error, low_watermark),
+                        } => (error, low_watermark),
                         _ => (ErrorCode::UnknownServerError, -1),
                     };
                     DeleteRecordsPartitionResult {

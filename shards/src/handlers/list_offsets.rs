@@ -9,38 +9,34 @@ use pinlog_protocol::generated::list_offsets_response::{
 };
 use pinlog_protocol::generated::{ListOffsetsRequest, ListOffsetsResponse, ResponseBody};
 
-use crate::partition_ops::{self, PartitionOp, PartitionResult, PartitionTask};
+use crate::partition_ops::{self, PartitionOp, PartitionResult};
 use crate::shard::Shard;
 
 /// ListOffsets responses carry the leader epoch from v4.
 const LEADER_EPOCH_VERSION: i16 = 4;
 
 pub async fn handle(shard: &Rc<Shard>, request: ListOffsetsRequest, version: i16) -> ResponseBody {
-    let tasks: Vec<PartitionTask> = request
-        .topics
-        .iter()
-        .flat_map(|topic| {
-            topic.partitions.iter().map(|p| PartitionTask {
-                topic: topic.name.clone(),
-                partition: p.partition_index,
-                op: PartitionOp::ListOffsets {
-                    timestamp: p.timestamp,
-                    current_leader_epoch: p.current_leader_epoch,
-                },
-            })
-        })
-        .collect();
-    let mut results = partition_ops::run_tasks(shard, tasks).await.into_iter();
     let topics = request
         .topics
         .into_iter()
-        .map(|topic| ListOffsetsTopicResponse {
-            name: topic.name,
-            partitions: topic
-                .partitions
-                .iter()
-                .map(|p| match results.next() {
-                    Some(PartitionResult::Offset(result)) => ListOffsetsPartitionResponse {
+        .map(|t| (t.name, t.partitions))
+        .collect();
+    let answered = partition_ops::run_by_topic(shard, topics, |p| {
+        let op = PartitionOp::ListOffsets {
+            timestamp: p.timestamp,
+            current_leader_epoch: p.current_leader_epoch,
+        };
+        (p.partition_index, op)
+    })
+    .await;
+    let topics = answered
+        .into_iter()
+        .map(|(name, partitions)| ListOffsetsTopicResponse {
+            name,
+            partitions: partitions
+                .into_iter()
+                .map(|(p, result)| match result {
+                    PartitionResult::Offset(result) => ListOffsetsPartitionResponse {
                         partition_index: p.partition_index,
                         error_code: result.error.code(),
                         timestamp: result.timestamp,

@@ -11,35 +11,31 @@ use pinlog_protocol::generated::{
     OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, ResponseBody,
 };
 
-use crate::partition_ops::{self, PartitionOp, PartitionResult, PartitionTask};
+use crate::partition_ops::{self, PartitionOp, PartitionResult};
 use crate::shard::Shard;
 
 pub async fn handle(shard: &Rc<Shard>, request: OffsetForLeaderEpochRequest) -> ResponseBody {
-    let tasks: Vec<PartitionTask> = request
-        .topics
-        .iter()
-        .flat_map(|topic| {
-            topic.partitions.iter().map(|p| PartitionTask {
-                topic: topic.topic.clone(),
-                partition: p.partition,
-                op: PartitionOp::EndOffsetForEpoch {
-                    leader_epoch: p.leader_epoch,
-                    current_leader_epoch: p.current_leader_epoch,
-                },
-            })
-        })
-        .collect();
-    let mut results = partition_ops::run_tasks(shard, tasks).await.into_iter();
     let topics = request
         .topics
         .into_iter()
-        .map(|topic| OffsetForLeaderTopicResult {
-            topic: topic.topic,
-            partitions: topic
-                .partitions
-                .iter()
-                .map(|p| match results.next() {
-                    Some(PartitionResult::Offset(result)) => EpochEndOffset {
+        .map(|t| (t.topic, t.partitions))
+        .collect();
+    let answered = partition_ops::run_by_topic(shard, topics, |p| {
+        let op = PartitionOp::EndOffsetForEpoch {
+            leader_epoch: p.leader_epoch,
+            current_leader_epoch: p.current_leader_epoch,
+        };
+        (p.partition, op)
+    })
+    .await;
+    let topics = answered
+        .into_iter()
+        .map(|(topic, partitions)| OffsetForLeaderTopicResult {
+            topic,
+            partitions: partitions
+                .into_iter()
+                .map(|(p, result)| match result {
+                    PartitionResult::Offset(result) => EpochEndOffset {
                         error_code: result.error.code(),
                         partition: p.partition,
                         leader_epoch: result.leader_epoch,

@@ -16,9 +16,7 @@ pub async fn handle(shard: &Rc<Shard>, request: ProduceRequest) -> Option<Respon
     let acks = request.acks;
     if request.transactional_id.is_some() {
         // Transactions are not implemented: refuse rather than pretend.
-        return respond(acks, &request, |_| {
-            ErrorCode::TransactionalIdAuthorizationFailed
-        });
+        return refuse_all(&request, ErrorCode::TransactionalIdAuthorizationFailed);
     }
     let mut tasks = Vec::new();
     let mut shape = Vec::with_capacity(request.topic_data.len());
@@ -71,12 +69,9 @@ pub async fn handle(shard: &Rc<Shard>, request: ProduceRequest) -> Option<Respon
     }))
 }
 
-fn respond(
-    acks: i16,
-    request: &ProduceRequest,
-    error: impl Fn(i32) -> ErrorCode,
-) -> Option<ResponseBody> {
-    if acks == 0 {
+/// Every partition of the request gets `error` (none at all with acks=0).
+fn refuse_all(request: &ProduceRequest, error: ErrorCode) -> Option<ResponseBody> {
+    if request.acks == 0 {
         return None;
     }
     Some(ResponseBody::Produce(ProduceResponse {
@@ -90,7 +85,7 @@ fn respond(
                     .iter()
                     .map(|p| PartitionProduceResponse {
                         index: p.index,
-                        error_code: error(p.index).code(),
+                        error_code: error.code(),
                         ..Default::default()
                     })
                     .collect(),

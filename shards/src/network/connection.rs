@@ -30,7 +30,8 @@ const COALESCE_BYTES_MAX: usize = 16 * 1024;
 
 struct Reply {
     outcome: Outcome,
-    _budget: Option<StaticPermit>,
+    /// Held until the response is written: the request's share of the shard's budget.
+    budget: StaticPermit,
 }
 
 type Slot = oneshot::Receiver<Reply>;
@@ -134,10 +135,7 @@ async fn dispatch(
     let shard = shard.clone();
     glommio::spawn_local(async move {
         let outcome = handlers::handle(&shard, frame, &client_host).await;
-        let _ = sender.send(Reply {
-            outcome,
-            _budget: Some(budget),
-        });
+        let _ = sender.send(Reply { outcome, budget });
     })
     .detach();
     Ok(())
@@ -164,7 +162,7 @@ async fn write_responses(
             closed.set(true);
             break;
         }
-        drop(reply._budget);
+        drop(reply.budget);
         if let Some(reason) = close_reason {
             tracing::warn!(%peer, "closing the connection: {reason}");
             closed.set(true);
