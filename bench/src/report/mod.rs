@@ -2,6 +2,9 @@
 //! final table ([`table`]), the SVG plot ([`plot`]) and the regression gate ([`compare`]).
 
 pub mod compare;
+#[cfg(test)]
+mod fixtures;
+mod format;
 pub mod host;
 pub mod model;
 pub mod plot;

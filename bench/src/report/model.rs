@@ -129,8 +129,10 @@ pub struct Spread {
 
 pub const METRIC_RECORDS_PER_SEC: &str = "records_per_sec";
 pub const METRIC_MB_PER_SEC: &str = "mb_per_sec";
+/// Reads one latency metric out of a [`LatencySummary`].
+pub type LatencyGetter = fn(&LatencySummary) -> f64;
 /// Latency metric names with a getter; lower is better for all of them.
-pub const LATENCY_METRICS: [(&str, fn(&LatencySummary) -> f64); 7] = [
+pub const LATENCY_METRICS: [(&str, LatencyGetter); 7] = [
     ("latency_p50_us", |l| l.p50_us),
     ("latency_p90_us", |l| l.p90_us),
     ("latency_p99_us", |l| l.p99_us),
