@@ -40,6 +40,11 @@ pub enum ReportError {
     SchemaVersion { path: PathBuf, found: u32 },
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "--plot {path}: only SVG is drawn, name the file *.svg \
+         (PNG would need a rasteriser this tool does not carry)"
+    )]
+    PlotFormat { path: PathBuf },
 }
 
 /// Writes `report` to `path` as pretty-printed JSON.
