@@ -45,6 +45,8 @@ pub enum ReportError {
          (PNG would need a rasteriser this tool does not carry)"
     )]
     PlotFormat { path: PathBuf },
+    #[error(transparent)]
+    Compare(#[from] compare::CompareError),
 }
 
 /// Writes `report` to `path` as pretty-printed JSON.
