@@ -2,6 +2,9 @@
 //! final table ([`table`]), the SVG plot ([`plot`]) and the regression gate ([`compare`]).
 
 pub mod compare;
+#[cfg(test)]
+mod fixtures;
+mod format;
 pub mod host;
 pub mod model;
 pub mod plot;
@@ -37,6 +40,13 @@ pub enum ReportError {
     SchemaVersion { path: PathBuf, found: u32 },
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "--plot {path}: only SVG is drawn, name the file *.svg \
+         (PNG would need a rasteriser this tool does not carry)"
+    )]
+    PlotFormat { path: PathBuf },
+    #[error(transparent)]
+    Compare(#[from] compare::CompareError),
 }
 
 /// Writes `report` to `path` as pretty-printed JSON.

@@ -129,7 +129,7 @@ pub struct Spread {
 
 pub const METRIC_RECORDS_PER_SEC: &str = "records_per_sec";
 pub const METRIC_MB_PER_SEC: &str = "mb_per_sec";
-/// Reads one latency metric out of a summary.
+/// Reads one latency metric out of a [`LatencySummary`].
 pub type LatencyGetter = fn(&LatencySummary) -> f64;
 /// Latency metric names with a getter; lower is better for all of them.
 pub const LATENCY_METRICS: [(&str, LatencyGetter); 7] = [
