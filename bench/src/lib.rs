@@ -8,3 +8,4 @@
 //! as JSON, plotted, and compared against a baseline by `pinlog-bench compare`.
 
 pub mod report;
+pub mod workload;
