@@ -121,3 +121,8 @@ fn every_kind_completes(client: &str) {
 fn every_kind_completes_with_rdkafka() {
     every_kind_completes("rdkafka");
 }
+
+#[test]
+fn every_kind_completes_with_pinlog() {
+    every_kind_completes("pinlog");
+}

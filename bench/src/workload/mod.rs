@@ -19,6 +19,7 @@
 pub mod args;
 pub mod consume;
 pub mod end_to_end;
+pub mod fetched;
 pub mod meter;
 pub mod payload;
 pub mod pinlog_client;
