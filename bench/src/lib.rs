@@ -7,6 +7,5 @@
 //! per-task [`report::Recorder`]s, merged into a [`report::Report`] that is printed, written
 //! as JSON, plotted, and compared against a baseline by `pinlog-bench compare`.
 
-pub mod client;
 pub mod report;
 pub mod workload;
