@@ -9,3 +9,4 @@
 
 pub mod client;
 pub mod report;
+pub mod workload;

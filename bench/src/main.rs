@@ -1,7 +1,11 @@
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pinlog_bench::report::compare::{self, CompareArgs};
+use pinlog_bench::report::{plot, table, write_json};
+use pinlog_bench::workload::args::LoadArgs;
+use pinlog_bench::workload::{self, Kind};
 
 /// pinlog-bench: load generator and perf-regression gate for Kafka-compatible brokers.
 #[derive(Debug, Parser)]
@@ -13,6 +17,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Producers only: throughput and acknowledgement latency.
+    Produce(LoadArgs),
+    /// Consumers only, reading what the topics hold (run `produce` first, or use --prefill).
+    Consume(LoadArgs),
+    /// Producers and consumers together: latency from send to consume.
+    EndToEnd(LoadArgs),
     /// Compare two reports; exit 1 when the candidate regressed beyond the threshold.
     Compare(CompareArgs),
 }
@@ -20,17 +30,31 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Compare(args) => compare::run(&args),
+        Command::Produce(args) => load(Kind::Produce, &args),
+        Command::Consume(args) => load(Kind::Consume, &args),
+        Command::EndToEnd(args) => load(Kind::EndToEnd, &args),
+        Command::Compare(args) => compare::run(&args).map_err(anyhow::Error::from),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(error) => {
-            eprintln!(
-                "pinlog-bench: error: {}",
-                error.to_string().replace('\n', " ")
-            );
+            let message = format!("{error:#}").replace('\n', " ");
+            eprintln!("pinlog-bench: error: {message}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs a workload kind, prints the table and writes the files asked for.
+fn load(kind: Kind, args: &LoadArgs) -> anyhow::Result<bool> {
+    let report = workload::run(kind, args)?;
+    print!("{}", table::render(&report));
+    if let Some(path) = &args.json {
+        write_json(&report, path).context("--json")?;
+    }
+    if let Some(path) = &args.plot {
+        plot::write_svg(&report, path).context("--plot")?;
+    }
+    Ok(true)
 }

@@ -1,8 +1,6 @@
 //! pinlog-bench's own client against the real pinlog broker: pipelined produce, fetch back,
 //! offsets, and a broker that goes away.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -15,73 +13,12 @@ use pinlog_bench::client::{
 use pinlog_protocol::records::batches::Batches;
 use pinlog_protocol::records::builder::{BatchBuilder, NewRecord};
 
+mod support;
+
+use support::Broker;
+
 const PARTITIONS: i32 = 4;
 const REQUESTS: usize = 200;
-
-struct Broker {
-    child: Child,
-    address: String,
-    root: PathBuf,
-}
-
-impl Broker {
-    /// The `pinlog` binary beside this package's binaries (built by `cargo test --workspace`).
-    fn start(name: &str) -> Broker {
-        let binary = PathBuf::from(env!("CARGO_BIN_EXE_pinlog-bench")).with_file_name("pinlog");
-        assert!(
-            binary.exists(),
-            "{} is missing: build it first (cargo build -p pinlog-tools)",
-            binary.display()
-        );
-        let root = std::env::var_os("PINLOG_TEST_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
-            .join("pinlog-bench-client")
-            .join(name);
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).expect("test directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|probe| probe.local_addr())
-            .expect("a free port")
-            .port();
-        let address = format!("127.0.0.1:{port}");
-        let child = Command::new(binary)
-            .args(["serve", "--shards", "1", "--listen", &address, "--data-dir"])
-            .arg(root.join("data"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawning pinlog");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(&address).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "pinlog never listened on {address}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Broker {
-            child,
-            address,
-            root,
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        self.kill();
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.root);
-        }
-    }
-}
 
 fn run<T, F>(task: impl FnOnce() -> F + Send + 'static) -> T
 where
@@ -118,21 +55,24 @@ fn batch(request: usize, partition: i32) -> Bytes {
 #[test]
 fn pipelined_produce_requests_are_all_acknowledged_and_read_back_byte_for_byte() {
     let broker = Broker::start("pipelined");
-    let address = broker.address.clone();
+    let address = broker.bootstrap().to_string();
     run(move || async move {
         let connection = Connection::connect(&address, "client-test")
             .await
             .expect("connect");
         let topic: Rc<str> = "pipelined".into();
         connection
-            .create_topics(&[(topic.to_string(), PARTITIONS)], 1, 10_000)
+            .create_topics(&[(topic.to_string(), PARTITIONS)], 10_000)
             .await
             .expect("create");
         let metadata = connection
             .metadata(Some(&[topic.to_string()]))
             .await
             .expect("metadata");
-        assert_eq!(metadata.topics[&*topic].1.len(), PARTITIONS as usize);
+        assert_eq!(
+            metadata.topics[&*topic].partitions.len(),
+            PARTITIONS as usize
+        );
         // All requests in flight at once: each task queues its request before any answer.
         let sends: Vec<_> = (0..REQUESTS)
             .map(|request| {
@@ -229,7 +169,7 @@ fn pipelined_produce_requests_are_all_acknowledged_and_read_back_byte_for_byte()
 #[test]
 fn a_broker_that_dies_fails_the_calls_in_flight_instead_of_hanging_them() {
     let mut broker = Broker::start("dies");
-    let address = broker.address.clone();
+    let address = broker.bootstrap().to_string();
     let connection_ready = std::sync::mpsc::channel::<()>();
     let (ready, wait_ready) = connection_ready;
     let (killed, wait_killed) = std::sync::mpsc::channel::<()>();
@@ -239,7 +179,7 @@ fn a_broker_that_dies_fails_the_calls_in_flight_instead_of_hanging_them() {
                 .await
                 .expect("connect");
             connection
-                .create_topics(&[("dies".to_string(), 1)], 1, 10_000)
+                .create_topics(&[("dies".to_string(), 1)], 10_000)
                 .await
                 .expect("create");
             // A long poll on an empty partition is in flight when the broker dies.

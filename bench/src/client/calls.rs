@@ -1,6 +1,6 @@
 //! The typed calls a load generator makes, at fixed request versions.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -31,6 +31,8 @@ pub const LATEST_TIMESTAMP: i64 = -1;
 pub const EARLIEST_TIMESTAMP: i64 = -2;
 /// A consumer's replica id in Fetch and ListOffsets.
 const REPLICA_ID_CONSUMER: i32 = -1;
+/// CreateTopics' "use the broker's default.replication.factor" (KIP-464).
+const REPLICATION_FACTOR_BROKER_DEFAULT: i16 = -1;
 /// Kafka's "topic already exists", which creating a topic for a benchmark accepts.
 const TOPIC_ALREADY_EXISTS: i16 = 36;
 
@@ -38,15 +40,20 @@ const TOPIC_ALREADY_EXISTS: i16 = 36;
 #[derive(Debug, Clone, Default)]
 pub struct ClusterMetadata {
     /// `node_id` → `host:port`.
-    pub brokers: HashMap<i32, String>,
-    /// Topic name → its error code (0 when fine) and partitions, sorted by index.
-    pub topics: HashMap<String, (i16, Vec<PartitionMetadata>)>,
+    pub brokers: BTreeMap<i32, String>,
+    pub topics: BTreeMap<String, TopicMetadata>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TopicMetadata {
+    /// 0 when the topic exists and may be used.
+    pub error_code: i16,
+    pub partitions: BTreeMap<i32, PartitionMetadata>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PartitionMetadata {
-    pub partition: i32,
-    pub leader: i32,
+    pub leader_id: i32,
     pub error_code: i16,
 }
 
@@ -127,28 +134,32 @@ impl Connection {
             .topics
             .into_iter()
             .filter_map(|topic| {
-                let mut partitions: Vec<PartitionMetadata> = topic
+                let partitions = topic
                     .partitions
                     .iter()
-                    .map(|p| PartitionMetadata {
-                        partition: p.partition_index,
-                        leader: p.leader_id,
-                        error_code: p.error_code,
+                    .map(|p| {
+                        let partition = PartitionMetadata {
+                            leader_id: p.leader_id,
+                            error_code: p.error_code,
+                        };
+                        (p.partition_index, partition)
                     })
                     .collect();
-                partitions.sort_unstable_by_key(|p| p.partition);
-                Some((topic.name?, (topic.error_code, partitions)))
+                let metadata = TopicMetadata {
+                    error_code: topic.error_code,
+                    partitions,
+                };
+                Some((topic.name?, metadata))
             })
             .collect();
         Ok(ClusterMetadata { brokers, topics })
     }
 
-    /// Creates each `(name, partitions)` topic with replication factor `replication`; a topic
-    /// that exists already is fine.
+    /// Creates each `(name, partitions)` topic with the broker's default replication factor;
+    /// a topic that exists already is fine.
     pub async fn create_topics(
         &self,
         topics: &[(String, i32)],
-        replication: i16,
         timeout_ms: i32,
     ) -> Result<(), ClientError> {
         let api = ApiKey::CreateTopics;
@@ -158,7 +169,7 @@ impl Connection {
                 .map(|(name, partitions)| CreatableTopic {
                     name: name.clone(),
                     num_partitions: *partitions,
-                    replication_factor: replication,
+                    replication_factor: REPLICATION_FACTOR_BROKER_DEFAULT,
                     ..Default::default()
                 })
                 .collect(),

@@ -1,0 +1,285 @@
+//! One producer connection (per leader) as a glommio task: batches accumulate per partition
+//! until `--batch-size` bytes or `--linger-ms`, then every ready batch of a leader goes out in
+//! one Produce request. Requests are pipelined, at most `--max-in-flight` per connection (a
+//! semaphore permit per request; waiting for one is the back-pressure). Each acknowledged
+//! batch is timed once and that latency is counted for each of its records, from the time
+//! the batch's first record was due (so it is an upper bound for the later ones).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use glommio::sync::Semaphore;
+use pinlog_protocol::records::{BatchBuilder, NewRecord};
+
+use super::super::args::LoadArgs;
+use super::super::meter::Meter;
+use super::super::payload::{Partitioner, Payloads};
+use super::super::plan::{Plan, Tally};
+use super::super::schedule::{share, stamp, Pace, StopAt};
+use super::super::WorkloadError;
+use super::{client_error, Leaders, TaskResult};
+use crate::client::{Connection, ProduceBatch};
+
+/// Timeout the broker is given for a Produce request.
+pub const PRODUCE_TIMEOUT_MS: i32 = 30_000;
+
+/// The records of one partition waiting to be sent.
+#[derive(Default)]
+struct Pending {
+    records: Vec<NewRecord>,
+    bytes: u64,
+    /// When the first record was due: the latency base and the linger start.
+    first_due: Option<Instant>,
+}
+
+/// A built batch on its way: what to count when it is acknowledged.
+struct InFlight {
+    records: u64,
+    bytes: u64,
+    first_due: Instant,
+}
+
+pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tally>) -> TaskResult {
+    let result = produce(&args, &plan, index, &tally).await;
+    tally.producer_finished();
+    result
+}
+
+async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -> TaskResult {
+    let Some(produce) = &plan.produce else {
+        return Err(client_error(
+            "a producer was started without a produce plan",
+        ));
+    };
+    let timing = plan.timing;
+    let leaders = Leaders::connect(&args.bootstrap, &produce.partitions).await?;
+    let topics: Vec<(Rc<str>, i32)> = produce
+        .partitions
+        .iter()
+        .map(|tp| (Rc::from(tp.topic.as_str()), tp.partition))
+        .collect();
+    let permits: Vec<Rc<Semaphore>> = leaders
+        .connections
+        .iter()
+        .map(|_| Rc::new(Semaphore::new(u64::from(args.max_in_flight))))
+        .collect();
+    let meter = Rc::new(RefCell::new(Meter::new(
+        timing.measure_from,
+        produce.live.clone(),
+    )));
+    let mut pending: Vec<Pending> = produce
+        .partitions
+        .iter()
+        .map(|_| Pending::default())
+        .collect();
+    let mut payloads = Payloads::new(
+        args.message_size,
+        args.keys,
+        produce.stamped,
+        u64::from(index) + 1,
+    );
+    let mut partitioner = Partitioner::new(produce.partitions.len(), args.batch_size.0, index);
+    let mut pace = Pace::new(args.rate, timing.start, index, args.producers);
+    let stop = StopAt {
+        deadline: timing.deadline,
+        records: produce
+            .records
+            .map(|total| share(total, args.producers, index)),
+    };
+    let linger = Duration::from_millis(args.linger_ms);
+    let sender = Sender {
+        args,
+        leaders: &leaders,
+        permits: &permits,
+        topics: &topics,
+        meter: &meter,
+        tally,
+    };
+    let mut sent = 0u64;
+    loop {
+        let now = Instant::now();
+        if stop.reached(now, sent) {
+            break;
+        }
+        let due = pace.next_due(now);
+        if stop.deadline.is_some_and(|deadline| due >= deadline) {
+            break;
+        }
+        // Until the record is due, send the batches whose linger ran out.
+        loop {
+            let now = Instant::now();
+            sender
+                .send_ready(&mut pending, |p| {
+                    p.first_due.is_some_and(|first| now >= first + linger)
+                })
+                .await?;
+            if now >= due {
+                break;
+            }
+            let next_linger = pending
+                .iter()
+                .filter_map(|p| p.first_due)
+                .min()
+                .map(|first| first + linger);
+            let wake = next_linger.map_or(due, |linger_end| linger_end.min(due));
+            glommio::timer::sleep(wake.saturating_duration_since(now)).await;
+        }
+        let payload = payloads.next(stamp(due));
+        let slot = &mut pending[partitioner.choose(&payload)];
+        slot.bytes += payload.size_bytes();
+        slot.first_due.get_or_insert(due);
+        slot.records.push(NewRecord {
+            key: payload.key,
+            value: Some(payload.value),
+            headers: Vec::new(),
+            timestamp: wall_clock_ms(),
+        });
+        sent += 1;
+        if slot.bytes >= args.batch_size.0 {
+            let batch_bytes = args.batch_size.0;
+            sender
+                .send_ready(&mut pending, |p| p.bytes >= batch_bytes)
+                .await?;
+        }
+        glommio::yield_if_needed().await;
+    }
+    sender
+        .send_ready(&mut pending, |p| !p.records.is_empty())
+        .await?;
+    // Every permit back means every request was answered.
+    for semaphore in &permits {
+        semaphore
+            .acquire(u64::from(args.max_in_flight))
+            .await
+            .map_err(client_error)?;
+    }
+    let end = Instant::now();
+    let meter =
+        Rc::try_unwrap(meter).map_err(|_| client_error("a produce task outlived its producer"))?;
+    Ok((meter.into_inner().finish(), end))
+}
+
+/// Sends batches and accounts for their acknowledgements.
+struct Sender<'a> {
+    args: &'a LoadArgs,
+    leaders: &'a Leaders,
+    permits: &'a [Rc<Semaphore>],
+    topics: &'a [(Rc<str>, i32)],
+    meter: &'a Rc<RefCell<Meter>>,
+    tally: &'a Arc<Tally>,
+}
+
+impl Sender<'_> {
+    /// Sends every non-empty pending batch for which `ready` holds, one request per leader.
+    async fn send_ready(
+        &self,
+        pending: &mut [Pending],
+        ready: impl Fn(&Pending) -> bool,
+    ) -> Result<(), WorkloadError> {
+        for (connection_index, connection) in self.leaders.connections.iter().enumerate() {
+            let mut batches = Vec::new();
+            let mut in_flight = Vec::new();
+            for (partition_index, slot) in pending.iter_mut().enumerate() {
+                if self.leaders.leader_of[partition_index] != connection_index
+                    || slot.records.is_empty()
+                    || !ready(slot)
+                {
+                    continue;
+                }
+                let taken = std::mem::take(slot);
+                let mut builder = BatchBuilder::new().compression(self.args.compression.codec());
+                let records = taken.records.len() as u64;
+                for record in taken.records {
+                    builder.push(record);
+                }
+                let bytes = builder.build().map_err(client_error)?;
+                batches.push(ProduceBatch {
+                    topic: Rc::clone(&self.topics[partition_index].0),
+                    partition: self.topics[partition_index].1,
+                    records: bytes,
+                });
+                in_flight.push(InFlight {
+                    records,
+                    bytes: taken.bytes,
+                    first_due: taken.first_due.unwrap_or_else(Instant::now),
+                });
+            }
+            if batches.is_empty() {
+                continue;
+            }
+            let permit = self.permits[connection_index]
+                .acquire_static_permit(1)
+                .await
+                .map_err(client_error)?;
+            let request = Request {
+                connection: Rc::clone(connection),
+                meter: Rc::clone(self.meter),
+                tally: Arc::clone(self.tally),
+                acks: self.args.acks.wire_value(),
+            };
+            glommio::spawn_local(async move {
+                request.send(batches, in_flight).await;
+                drop(permit);
+            })
+            .detach();
+        }
+        Ok(())
+    }
+}
+
+/// One Produce request and its accounting.
+struct Request {
+    connection: Rc<Connection>,
+    meter: Rc<RefCell<Meter>>,
+    tally: Arc<Tally>,
+    acks: i16,
+}
+
+impl Request {
+    async fn send(self, batches: Vec<ProduceBatch>, in_flight: Vec<InFlight>) {
+        let keys: Vec<(Rc<str>, i32)> = batches
+            .iter()
+            .map(|b| (Rc::clone(&b.topic), b.partition))
+            .collect();
+        let outcome = self
+            .connection
+            .produce(self.acks, PRODUCE_TIMEOUT_MS, batches)
+            .await;
+        let now = Instant::now();
+        let mut meter = self.meter.borrow_mut();
+        let results = match outcome {
+            Ok(results) => results,
+            Err(_) => {
+                meter.error(now);
+                return;
+            }
+        };
+        for ((topic, partition), sent) in keys.iter().zip(&in_flight) {
+            // acks=0 answers nothing: what was written counts as acknowledged.
+            let error_code = results
+                .iter()
+                .find(|r| *r.topic == **topic && r.partition == *partition)
+                .map_or(if self.acks == 0 { 0 } else { -1 }, |r| r.error_code);
+            if error_code != 0 {
+                meter.error(now);
+                continue;
+            }
+            meter.completed(now, sent.records, sent.bytes);
+            meter.latency(
+                now,
+                now.saturating_duration_since(sent.first_due),
+                sent.records,
+            );
+            self.tally.acked.fetch_add(sent.records, Ordering::AcqRel);
+        }
+    }
+}
+
+fn wall_clock_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,128 @@
+//! Every workload kind, through both clients, against the real pinlog broker: short runs
+//! that must exit 0, write a report that parses, move every acknowledged record end to end,
+//! and keep a fixed rate.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pinlog_bench::report::{read_json, Report, WorkloadResult};
+use support::Broker;
+
+/// A run that takes longer than this is stuck (the runs ask for about two seconds).
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+/// The fixed-rate run's rate and how far off it may land on a busy two-core machine.
+const RATE: u64 = 1000;
+const RATE_TOLERANCE: f64 = 0.3;
+
+/// Runs `pinlog-bench <kind> <args>` against `broker` and returns its report.
+fn bench(broker: &Broker, kind: &str, client: &str, args: &[&str]) -> Report {
+    let json = broker.dir().join(format!("{kind}-{client}.json"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pinlog-bench"))
+        .arg(kind)
+        .args(["--bootstrap", broker.bootstrap(), "--client", client])
+        .args([
+            "--topic",
+            "bench",
+            "--partitions",
+            "4",
+            "--message-size",
+            "200",
+        ])
+        .args(["--warmup", "0s", "--quiet", "--json"])
+        .arg(&json)
+        .args(args)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawning pinlog-bench");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("polling pinlog-bench") {
+            break status;
+        }
+        if started.elapsed() > RUN_TIMEOUT {
+            let _ = child.kill();
+            panic!("pinlog-bench {kind} --client {client} still runs after {RUN_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        status.success(),
+        "pinlog-bench {kind} --client {client}: {status}"
+    );
+    read_report(&json)
+}
+
+fn read_report(path: &Path) -> Report {
+    read_json(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+fn workload<'a>(report: &'a Report, name: &str) -> &'a WorkloadResult {
+    let run = report.runs.last().expect("one run");
+    run.workloads
+        .iter()
+        .find(|w| w.name == name)
+        .unwrap_or_else(|| panic!("no {name} result in {:?}", run.workloads))
+}
+
+/// produce, then consume what it wrote, then end-to-end at a fixed rate, through `client`.
+fn every_kind_completes(client: &str) {
+    let broker = Broker::start(&format!("kinds-{client}"));
+
+    let produced = bench(
+        &broker,
+        "produce",
+        client,
+        &["--duration", "1s", "--repeat", "2"],
+    );
+    assert_eq!(produced.kind, "produce");
+    assert_eq!(produced.runs.len(), 2);
+    assert_eq!(produced.summary.len(), 1);
+    let written: u64 = produced
+        .runs
+        .iter()
+        .map(|run| run.workloads[0].records)
+        .sum();
+    let first = workload(&produced, "produce");
+    assert!(first.records > 0 && first.errors == 0, "{first:?}");
+    assert!(first.latency.is_some());
+
+    let consumed = bench(&broker, "consume", client, &["--duration", "20s"]);
+    let read = workload(&consumed, "consume");
+    assert_eq!(
+        read.records, written,
+        "consume reads everything produce wrote"
+    );
+    assert_eq!(read.errors, 0);
+
+    let rate = RATE.to_string();
+    let records = (2 * RATE).to_string();
+    let args = ["--rate", &rate, "--records", &records];
+    let end_to_end = bench(&broker, "end-to-end", client, &args);
+    let sent = workload(&end_to_end, "produce");
+    let received = workload(&end_to_end, "end-to-end");
+    assert_eq!(sent.records, 2 * RATE);
+    assert_eq!(
+        received.records, sent.records,
+        "records produced == records consumed"
+    );
+    assert!(received.latency.is_some_and(|l| l.count == 2 * RATE));
+    let achieved = sent.records_per_sec / RATE as f64;
+    assert!(
+        (1.0 - RATE_TOLERANCE..1.0 + RATE_TOLERANCE).contains(&achieved),
+        "asked for {RATE}/s, sent {:.0}/s",
+        sent.records_per_sec
+    );
+}
+
+#[test]
+fn every_kind_completes_with_rdkafka() {
+    every_kind_completes("rdkafka");
+}
+
+#[test]
+fn every_kind_completes_with_pinlog() {
+    every_kind_completes("pinlog");
+}
