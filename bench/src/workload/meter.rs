@@ -48,6 +48,11 @@ impl LiveStats {
         })
     }
 
+    /// The workload's name (`produce`, `consume`, `end-to-end`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Records completed so far in the whole run, warm-up included.
     pub fn records(&self) -> u64 {
         self.records.load(Ordering::Relaxed)
@@ -70,9 +75,14 @@ pub struct Meter {
     records: u64,
     bytes: u64,
     errors: u64,
+    /// Error reasons already printed, so a run that fails thousands of times says why once.
+    reported: Vec<String>,
     latency: Histogram<u64>,
     flushed_at: Instant,
 }
+
+/// Distinct error reasons one task prints; later new ones are only counted.
+pub const ERROR_REASONS_REPORTED_MAX: usize = 8;
 
 impl Meter {
     pub fn new(measure_from: Instant, live: Arc<LiveStats>) -> Meter {
@@ -82,6 +92,7 @@ impl Meter {
             records: 0,
             bytes: 0,
             errors: 0,
+            reported: Vec::new(),
             latency: live_histogram(),
             flushed_at: Instant::now(),
         }
@@ -100,7 +111,13 @@ impl Meter {
         self.latency.saturating_record_n(latency_us, count);
     }
 
-    pub fn error(&mut self, at: Instant) {
+    /// A failed send or fetch; `reason` goes to stderr the first time it is seen.
+    pub fn error(&mut self, at: Instant, reason: impl std::fmt::Display) {
+        let reason = reason.to_string();
+        if self.reported.len() < ERROR_REASONS_REPORTED_MAX && !self.reported.contains(&reason) {
+            eprintln!("pinlog-bench: {}: {reason}", self.live.name());
+            self.reported.push(reason);
+        }
         self.recorder.record_error(at);
         self.errors += 1;
         self.flush_if_due(at);

@@ -13,7 +13,7 @@ use super::super::meter::Meter;
 use super::super::plan::{Plan, Tally, TopicPartition};
 use super::super::schedule::{latency_since, read_stamp, stamp};
 use super::{client_error, Leaders, TaskResult};
-use crate::client::{FetchPosition, FetchSpec};
+use crate::client::{error_name, FetchPosition, FetchSpec};
 
 /// Longest a Fetch waits for data; also how late a consumer notices it may stop.
 pub const FETCH_MAX_WAIT_MS: i32 = 100;
@@ -67,8 +67,8 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
             };
             let fetched = match connection.fetch(spec).await {
                 Ok(fetched) => fetched,
-                Err(_) => {
-                    meter.error(Instant::now());
+                Err(error) => {
+                    meter.error(Instant::now(), error);
                     continue;
                 }
             };
@@ -81,7 +81,13 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
                     continue;
                 };
                 if answer.error_code != 0 {
-                    meter.error(now);
+                    let reason = format!(
+                        "fetching {}/{}: {}",
+                        answer.topic,
+                        answer.partition,
+                        error_name(answer.error_code)
+                    );
+                    meter.error(now, reason);
                     continue;
                 }
                 let (mut records, mut bytes, mut stamps) = (0u64, 0u64, Vec::new());

@@ -21,7 +21,7 @@ use super::super::plan::{Plan, Tally};
 use super::super::schedule::{share, stamp, Pace, StopAt};
 use super::super::WorkloadError;
 use super::{client_error, Leaders, TaskResult};
-use crate::client::{Connection, ProduceBatch};
+use crate::client::{error_name, Connection, ProduceBatch};
 
 /// Timeout the broker is given for a Produce request.
 pub const PRODUCE_TIMEOUT_MS: i32 = 30_000;
@@ -252,8 +252,8 @@ impl Request {
         let mut meter = self.meter.borrow_mut();
         let results = match outcome {
             Ok(results) => results,
-            Err(_) => {
-                meter.error(now);
+            Err(error) => {
+                meter.error(now, error);
                 return;
             }
         };
@@ -264,7 +264,11 @@ impl Request {
                 .find(|r| *r.topic == **topic && r.partition == *partition)
                 .map_or(if self.acks == 0 { 0 } else { -1 }, |r| r.error_code);
             if error_code != 0 {
-                meter.error(now);
+                let reason = format!(
+                    "producing to {topic}/{partition}: {}",
+                    error_name(error_code)
+                );
+                meter.error(now, reason);
                 continue;
             }
             meter.completed(now, sent.records, sent.bytes);

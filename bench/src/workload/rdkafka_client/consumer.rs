@@ -70,8 +70,8 @@ pub fn run(
         let now = Instant::now();
         let message = match polled {
             Ok(message) => message,
-            Err(_) => {
-                meter.error(now);
+            Err(error) => {
+                meter.error(now, error);
                 continue;
             }
         };

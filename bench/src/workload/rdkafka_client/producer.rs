@@ -60,7 +60,7 @@ impl ProducerContext for Deliveries {
                 meter.latency(now, now.saturating_duration_since(sent.due), 1);
                 self.tally.acked.fetch_add(1, Ordering::AcqRel);
             }
-            Err(_) => meter.error(now),
+            Err((error, _)) => meter.error(now, error),
         }
     }
 }
