@@ -42,6 +42,9 @@ pub struct BrokerConfig {
     pub allow_buffered_io: bool,
     /// Broker-wide defaults of the topic-level log settings (Kafka's `log.*` settings).
     pub log: LogDefaults,
+    /// Kafka's `log.retention.check.interval.ms`: how often each shard deletes the closed
+    /// segments that its logs' `retention.bytes` / `retention.ms` no longer keep.
+    pub log_retention_check_interval_ms: u64,
     /// Kafka's `offsets.topic.num.partitions`: partitions of `__consumer_offsets`, fixed when
     /// the topic is first created.
     pub offsets_topic_partitions: i32,
@@ -77,6 +80,7 @@ impl Default for BrokerConfig {
             shard_cache_bytes: pinlog_engine::limits::CACHE_BYTES_DEFAULT,
             allow_buffered_io: false,
             log: LogDefaults::default(),
+            log_retention_check_interval_ms: limits::LOG_RETENTION_CHECK_MS_DEFAULT,
             offsets_topic_partitions: 16,
             offsets_retention_minutes: 7 * 24 * 60,
             offsets_retention_check_interval_ms: limits::OFFSETS_RETENTION_CHECK_MS_DEFAULT,

@@ -76,6 +76,10 @@ pub const GROUP_LOAD_READ_BYTES: usize = 1024 * 1024;
 /// the resolution of those timeouts, which Kafka sets in seconds.
 pub const GROUP_TICK_MS: u64 = 100;
 
+/// Kafka's `log.retention.check.interval.ms` default: how often each shard applies its logs'
+/// `retention.bytes` and `retention.ms`.
+pub const LOG_RETENTION_CHECK_MS_DEFAULT: u64 = 300_000;
+
 /// Kafka's `offsets.retention.check.interval.ms` default: how often expired offsets are
 /// looked for.
 pub const OFFSETS_RETENTION_CHECK_MS_DEFAULT: u64 = 600_000;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::{LocalExecutorBuilder, Placement};
-use pinlog_engine::{DataDir, ShardStorage};
+use pinlog_engine::{DataDir, EngineError, ShardStorage};
 use pinlog_protocol::error_code::ErrorCode;
 
 use crate::config::BrokerConfig;
@@ -232,10 +232,15 @@ async fn run_shard_inner(start: ShardStart) -> Result<(), String> {
         let shard = shard.clone();
         glommio::spawn_local(async move { run_group_timers(shard).await }).detach()
     };
+    let retention = {
+        let shard = shard.clone();
+        glommio::spawn_local(async move { run_retention(shard).await }).detach()
+    };
     let _ = start.ready.send(Ok(start.index));
     network::accept_loop(shard.clone(), listener).await;
     watcher.cancel();
     ticker.cancel();
+    retention.cancel();
     for log in shard.all_logs() {
         if let Err(error) = log.close().await {
             tracing::error!(shard = start.index, "closing a log at shutdown: {error}");
@@ -293,6 +298,35 @@ async fn run_group_timers(shard: Rc<Shard>) {
         ticks += 1;
         if ticks.is_multiple_of(checks_every) {
             shard.groups().expire_offsets(&shard, retention_ms).await;
+        }
+    }
+}
+
+/// Now and then applies every owned log's retention (Kafka's log cleaner for `delete`).
+async fn run_retention(shard: Rc<Shard>) {
+    let interval = Duration::from_millis(shard.config().log_retention_check_interval_ms.max(1));
+    while !shard.is_shutting_down() {
+        glommio::timer::sleep(interval).await;
+        for log in shard.all_logs() {
+            if shard.is_shutting_down() {
+                return;
+            }
+            match log.enforce_retention().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::debug!(
+                    shard = shard.id(),
+                    log = %log.dir().display(),
+                    deleted,
+                    "retention deleted segments"
+                ),
+                // A closed or deleted log (its topic went away meanwhile) has nothing to keep.
+                Err(EngineError::Closed { .. } | EngineError::Deleted { .. }) => {}
+                Err(error) => tracing::warn!(
+                    shard = shard.id(),
+                    log = %log.dir().display(),
+                    "applying retention: {error}"
+                ),
+            }
         }
     }
 }
