@@ -31,8 +31,12 @@ pub const PRODUCE_TIMEOUT_MS: i32 = 30_000;
 struct Pending {
     records: Vec<NewRecord>,
     bytes: u64,
-    /// When the first record was due: the latency base and the linger start.
+    /// When the first record was due: the latency base.
     first_due: Option<Instant>,
+    /// When the first record was added: the linger start. Not the due time: a producer
+    /// running behind a fixed-rate schedule would otherwise find every new batch's linger
+    /// already over and send batches of one record, falling further behind.
+    opened_at: Option<Instant>,
 }
 
 /// A built batch on its way: what to count when it is acknowledged.
@@ -113,7 +117,7 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
             let now = Instant::now();
             sender
                 .send_ready(&mut pending, |p| {
-                    p.first_due.is_some_and(|first| now >= first + linger)
+                    p.opened_at.is_some_and(|opened| now >= opened + linger)
                 })
                 .await?;
             if now >= due {
@@ -121,7 +125,7 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
             }
             let next_linger = pending
                 .iter()
-                .filter_map(|p| p.first_due)
+                .filter_map(|p| p.opened_at)
                 .min()
                 .map(|first| first + linger);
             let wake = next_linger.map_or(due, |linger_end| linger_end.min(due));
@@ -131,6 +135,7 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
         let slot = &mut pending[partitioner.choose(&payload)];
         slot.bytes += payload.size_bytes();
         slot.first_due.get_or_insert(due);
+        slot.opened_at.get_or_insert_with(Instant::now);
         slot.records.push(NewRecord {
             key: payload.key,
             value: Some(payload.value),
