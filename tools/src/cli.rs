@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::group::GroupCommand;
 use crate::serve::ServeArgs;
+use crate::topic::TopicCommand;
 
 /// pinlog: a Kafka-compatible log broker, thread-per-core.
 #[derive(Debug, Parser)]
@@ -22,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the broker until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Topics on a running broker: create, list, describe, delete, alter-config, add-partitions.
+    #[command(subcommand)]
+    Topic(TopicCommand),
     /// Consumer groups on a running broker: list, describe, delete, reset-offsets.
     #[command(subcommand)]
     Group(GroupCommand),

@@ -12,7 +12,10 @@
 
 pub mod cli;
 pub mod client;
+pub mod common;
+pub mod datetime;
 pub mod group;
 pub mod logging;
 pub mod serve;
 pub mod table;
+pub mod topic;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pinlog_tools::cli::{Cli, Command};
-use pinlog_tools::{group, logging, serve};
+use pinlog_tools::{group, logging, serve, topic};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,6 +23,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     logging::init(cli.log_level.as_deref())?;
     match cli.command {
         Command::Serve(args) => serve::run(&args)?,
+        Command::Topic(command) => topic::run(&command)?,
         Command::Group(command) => group::run(&command)?,
     }
     Ok(())
