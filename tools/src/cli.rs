@@ -2,7 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::consume::ConsumeArgs;
 use crate::group::GroupCommand;
+use crate::produce::ProduceArgs;
 use crate::serve::ServeArgs;
 use crate::topic::TopicCommand;
 
@@ -26,6 +28,10 @@ pub enum Command {
     /// Topics on a running broker: create, list, describe, delete, alter-config, add-partitions.
     #[command(subcommand)]
     Topic(TopicCommand),
+    /// Send lines of stdin or a file to a topic, one record per line.
+    Produce(ProduceArgs),
+    /// Print a topic's records, as text or JSON lines.
+    Consume(ConsumeArgs),
     /// Consumer groups on a running broker: list, describe, delete, reset-offsets.
     #[command(subcommand)]
     Group(GroupCommand),

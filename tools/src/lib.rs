@@ -13,9 +13,11 @@
 pub mod cli;
 pub mod client;
 pub mod common;
+pub mod consume;
 pub mod datetime;
 pub mod group;
 pub mod logging;
+pub mod produce;
 pub mod serve;
 pub mod table;
 pub mod topic;

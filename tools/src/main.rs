@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pinlog_tools::cli::{Cli, Command};
-use pinlog_tools::{group, logging, serve, topic};
+use pinlog_tools::{consume, group, logging, produce, serve, topic};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,6 +24,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     match cli.command {
         Command::Serve(args) => serve::run(&args)?,
         Command::Topic(command) => topic::run(&command)?,
+        Command::Produce(args) => produce::run(&args)?,
+        Command::Consume(args) => consume::run(&args)?,
         Command::Group(command) => group::run(&command)?,
     }
     Ok(())
