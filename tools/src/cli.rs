@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cluster::ClusterCommand;
 use crate::consume::ConsumeArgs;
 use crate::group::GroupCommand;
 use crate::produce::ProduceArgs;
@@ -32,6 +33,9 @@ pub enum Command {
     Produce(ProduceArgs),
     /// Print a topic's records, as text or JSON lines.
     Consume(ConsumeArgs),
+    /// The cluster a broker belongs to: id, controller, brokers, API versions.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Consumer groups on a running broker: list, describe, delete, reset-offsets.
     #[command(subcommand)]
     Group(GroupCommand),

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod common;
 pub mod consume;
 pub mod datetime;

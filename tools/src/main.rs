@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pinlog_tools::cli::{Cli, Command};
-use pinlog_tools::{consume, group, logging, produce, serve, topic};
+use pinlog_tools::{cluster, consume, group, logging, produce, serve, topic};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,6 +26,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         Command::Topic(command) => topic::run(&command)?,
         Command::Produce(args) => produce::run(&args)?,
         Command::Consume(args) => consume::run(&args)?,
+        Command::Cluster(command) => cluster::run(&command)?,
         Command::Group(command) => group::run(&command)?,
     }
     Ok(())

@@ -170,3 +170,41 @@ fn bad_arguments_and_an_unreachable_broker_are_one_line_errors() {
     let refused = cli::single_error_line(&["topic", "list"], output);
     assert!(refused.contains("connecting to"), "{refused}");
 }
+
+#[test]
+fn cluster_info_names_the_broker_and_its_api_versions() {
+    let broker = Broker::start("cli-cluster-info", 1);
+    let text = success(&broker, &["cluster", "info"]);
+    assert!(text.starts_with("Cluster: "), "{text}");
+    assert!(text.contains("Controller: 0"), "{text}");
+    assert_eq!(
+        row(&text, "Produce"),
+        Some(vec!["Produce", "0", "3", "11"]),
+        "{text}"
+    );
+
+    let info = json(&success(&broker, &["cluster", "info", "--json"]));
+    assert!(!info["cluster_id"]
+        .as_str()
+        .expect("a cluster id")
+        .is_empty());
+    let metadata = kafka::admin(&broker)
+        .inner()
+        .fetch_metadata(None, kafka::TIMEOUT)
+        .expect("Metadata request");
+    let brokers: Vec<Value> = metadata
+        .brokers()
+        .iter()
+        .map(
+            |b| serde_json::json!({"id": b.id(), "host": b.host(), "port": b.port(), "rack": null}),
+        )
+        .collect();
+    assert_eq!(info["brokers"], Value::Array(brokers));
+    let versions = info["api_versions"].as_array().expect("an array");
+    assert!(
+        versions
+            .iter()
+            .any(|v| v["api"] == "Fetch" && v["key"] == 1 && v["max_version"] == 17),
+        "{versions:?}"
+    );
+}
