@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::cluster::ClusterCommand;
 use crate::consume::ConsumeArgs;
+use crate::dump_log::DumpLogArgs;
 use crate::group::GroupCommand;
 use crate::produce::ProduceArgs;
 use crate::serve::ServeArgs;
@@ -36,6 +37,9 @@ pub enum Command {
     /// The cluster a broker belongs to: id, controller, brokers, API versions.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Inspect a data directory, partition directory or segment file offline: batches, CRCs,
+    /// index entries. Exits non-zero when it finds corruption.
+    DumpLog(DumpLogArgs),
     /// Consumer groups on a running broker: list, describe, delete, reset-offsets.
     #[command(subcommand)]
     Group(GroupCommand),

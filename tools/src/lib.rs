@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod common;
 pub mod consume;
 pub mod datetime;
+pub mod dump_log;
 pub mod group;
 pub mod logging;
 pub mod produce;

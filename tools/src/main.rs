@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pinlog_tools::cli::{Cli, Command};
-use pinlog_tools::{cluster, consume, group, logging, produce, serve, topic};
+use pinlog_tools::{cluster, consume, dump_log, group, logging, produce, serve, topic};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,6 +27,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         Command::Produce(args) => produce::run(&args)?,
         Command::Consume(args) => consume::run(&args)?,
         Command::Cluster(command) => cluster::run(&command)?,
+        Command::DumpLog(args) => dump_log::run(&args)?,
         Command::Group(command) => group::run(&command)?,
     }
     Ok(())

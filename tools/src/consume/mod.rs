@@ -14,7 +14,7 @@
 //! [`DECOMPRESSED_BATCH_BYTES_MAX`], control batches skipped, and records before the position
 //! (a batch that starts earlier than the requested offset) dropped.
 
-mod output;
+pub(crate) mod output;
 mod start;
 
 use std::collections::BTreeMap;
