@@ -214,7 +214,7 @@ fn base64(bytes: &[u8]) -> String {
             char::from(alphabet[usize::from_str_radix(&six, 2).expect("binary")])
         })
         .collect();
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out
