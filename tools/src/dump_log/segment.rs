@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -205,11 +206,17 @@ fn print_records(
     Ok(())
 }
 
-/// The position of the first non-zero byte in `from..len`, read in bounded chunks.
+/// The position of the first non-zero byte in `from..len`, read in bounded chunks. Holes and
+/// unwritten (pre-allocated) extents are skipped without reading where the filesystem says
+/// where data is (`SEEK_DATA`): a partition's pre-allocated tail can be 64 MiB of zeros.
 fn first_non_zero(file: &File, from: u64, len: u64) -> std::io::Result<Option<u64>> {
     let mut chunk = vec![0u8; ZERO_CHECK_CHUNK_BYTES.min((len - from) as usize)];
     let mut position = from;
     while position < len {
+        match next_data(file, position)? {
+            Some(data) if data < len => position = position.max(data),
+            Some(_) | None => return Ok(None),
+        }
         let take = ((len - position) as usize).min(chunk.len());
         file.read_exact_at(&mut chunk[..take], position)?;
         if let Some(at) = chunk[..take].iter().position(|b| *b != 0) {
@@ -218,4 +225,64 @@ fn first_non_zero(file: &File, from: u64, len: u64) -> std::io::Result<Option<u6
         position += take as u64;
     }
     Ok(None)
+}
+
+/// The first position at or after `from` that may hold data: `None` when only holes follow,
+/// `from` itself when the filesystem cannot tell (no `SEEK_DATA` support).
+fn next_data(file: &File, from: u64) -> std::io::Result<Option<u64>> {
+    let Ok(offset) = libc::off_t::try_from(from) else {
+        return Ok(Some(from));
+    };
+    // SAFETY: lseek on a descriptor `file` owns and keeps open for the call; no memory is
+    // passed. Moving the file position is harmless: every read here is positioned (pread).
+    let found = unsafe { libc::lseek(file.as_raw_fd(), offset, libc::SEEK_DATA) };
+    if found >= 0 {
+        return Ok(Some(found as u64));
+    }
+    let error = std::io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(libc::ENXIO) => Ok(None),
+        Some(libc::EINVAL) => Ok(Some(from)),
+        _ => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch file under `$PINLOG_TEST_DIR` when set, else the system's temporary directory
+    /// (sparse files behave the same on tmpfs).
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::var_os("PINLOG_TEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        std::fs::create_dir_all(&dir).expect("creating the scratch directory");
+        dir.join(format!("pinlog-dump-log-{name}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn a_byte_after_a_long_hole_is_found_and_a_sparse_tail_is_zeros() {
+        let path = scratch("zeros");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .expect("creating");
+        let far = 5 * ZERO_CHECK_CHUNK_BYTES as u64 + 3;
+        file.set_len(far + 1000).expect("growing");
+        assert_eq!(first_non_zero(&file, 0, far + 1000).expect("reading"), None);
+        file.write_all_at(&[7], far).expect("writing");
+        assert_eq!(
+            first_non_zero(&file, 10, far + 1000).expect("reading"),
+            Some(far)
+        );
+        assert_eq!(
+            first_non_zero(&file, far + 1, far + 1000).expect("reading"),
+            None
+        );
+        let _ = std::fs::remove_file(&path);
+    }
 }
