@@ -2,8 +2,13 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cluster::ClusterCommand;
+use crate::consume::ConsumeArgs;
+use crate::dump_log::DumpLogArgs;
 use crate::group::GroupCommand;
+use crate::produce::ProduceArgs;
 use crate::serve::ServeArgs;
+use crate::topic::TopicCommand;
 
 /// pinlog: a Kafka-compatible log broker, thread-per-core.
 #[derive(Debug, Parser)]
@@ -22,6 +27,19 @@ pub struct Cli {
 pub enum Command {
     /// Run the broker until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Topics on a running broker: create, list, describe, delete, alter-config, add-partitions.
+    #[command(subcommand)]
+    Topic(TopicCommand),
+    /// Send lines of stdin or a file to a topic, one record per line.
+    Produce(ProduceArgs),
+    /// Print a topic's records, as text or JSON lines.
+    Consume(ConsumeArgs),
+    /// The cluster a broker belongs to: id, controller, brokers, API versions.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+    /// Inspect a data directory, partition directory or segment file offline: batches, CRCs,
+    /// index entries. Exits non-zero when it finds corruption.
+    DumpLog(DumpLogArgs),
     /// Consumer groups on a running broker: list, describe, delete, reset-offsets.
     #[command(subcommand)]
     Group(GroupCommand),

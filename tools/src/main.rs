@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pinlog_tools::cli::{Cli, Command};
-use pinlog_tools::{group, logging, serve};
+use pinlog_tools::{cluster, consume, dump_log, group, logging, produce, serve, topic};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,6 +23,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     logging::init(cli.log_level.as_deref())?;
     match cli.command {
         Command::Serve(args) => serve::run(&args)?,
+        Command::Topic(command) => topic::run(&command)?,
+        Command::Produce(args) => produce::run(&args)?,
+        Command::Consume(args) => consume::run(&args)?,
+        Command::Cluster(command) => cluster::run(&command)?,
+        Command::DumpLog(args) => dump_log::run(&args)?,
         Command::Group(command) => group::run(&command)?,
     }
     Ok(())

@@ -67,6 +67,24 @@ impl Connection {
     /// Sends `body` at `version` and waits for its response.
     pub fn send(&mut self, version: i16, body: RequestBody) -> Result<ResponseBody, ClientError> {
         let api = body.api_key();
+        let correlation_id = self.write_request(version, &body)?;
+        let frame = self.read_frame(api)?;
+        self.decode_response(api, version, correlation_id, frame)
+    }
+
+    /// Sends `body` at `version` without reading a response: for Produce with acks=0, which
+    /// the broker never answers.
+    pub fn send_without_response(
+        &mut self,
+        version: i16,
+        body: RequestBody,
+    ) -> Result<(), ClientError> {
+        self.write_request(version, &body).map(|_| ())
+    }
+
+    /// Writes one request frame; returns its correlation id.
+    fn write_request(&mut self, version: i16, body: &RequestBody) -> Result<i32, ClientError> {
+        let api = body.api_key();
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
         let header = RequestHeader {
@@ -76,7 +94,7 @@ impl Connection {
             client_id: Some(CLIENT_ID.to_string()),
             ..Default::default()
         };
-        let chunks = encode_request(&header, &body).map_err(|error| ClientError::Encode {
+        let chunks = encode_request(&header, body).map_err(|error| ClientError::Encode {
             api,
             reason: error.to_string(),
         })?;
@@ -85,8 +103,7 @@ impl Connection {
                 .write_all(chunk)
                 .map_err(|source| self.io_error(api, source))?;
         }
-        let frame = self.read_frame(api)?;
-        self.decode_response(api, version, correlation_id, frame)
+        Ok(correlation_id)
     }
 
     /// Reads one size-prefixed frame, refusing sizes above [`RESPONSE_BYTES_MAX`] before

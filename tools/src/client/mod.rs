@@ -3,16 +3,24 @@
 //! [`Connection`] is one TCP connection that sends a request and waits for its response
 //! (no pipelining): frames are bounded ([`RESPONSE_BYTES_MAX`]) and every read and write has a
 //! timeout, so a broker that hangs or sends garbage gives an error, never a stuck command.
-//! [`Client`] holds the bootstrap connection and one connection per group coordinator, found
-//! with FindCoordinator; [`groups`] and [`topics`] hold the typed calls the commands use.
+//! [`Client`] holds the bootstrap connection and one connection per other broker it had to
+//! reach: a group coordinator found with FindCoordinator, or a partition leader named by
+//! Metadata (pinlog is a single node, so both are normally the bootstrap broker itself).
+//! The typed calls the commands use live by concern: [`groups`], [`topics`] (partitions and
+//! offsets), [`admin`] (create, delete, configs), [`cluster`] (ApiVersions, DescribeCluster,
+//! Metadata) and [`records`] (Produce, Fetch).
 //!
 //! Request versions are fixed per API (the newest that pinlog and Kafka 2.4+ brokers both
 //! serve); ApiVersions negotiation can come when the client talks to other brokers.
 
+pub mod admin;
+pub mod cluster;
 mod connection;
 pub mod groups;
+pub mod records;
 pub mod topics;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -108,10 +116,10 @@ impl std::fmt::Display for KafkaError {
     }
 }
 
-/// The bootstrap connection and the coordinators' connections, by address.
+/// The bootstrap connection and the connections to other brokers, by address.
 pub struct Client {
     bootstrap: Connection,
-    coordinators: HashMap<String, Connection>,
+    others: HashMap<String, Connection>,
 }
 
 impl Client {
@@ -119,7 +127,7 @@ impl Client {
     pub fn connect(bootstrap: &str) -> Result<Client, ClientError> {
         Ok(Client {
             bootstrap: Connection::open(bootstrap)?,
-            coordinators: HashMap::new(),
+            others: HashMap::new(),
         })
     }
 
@@ -129,18 +137,14 @@ impl Client {
     }
 
     /// The connection to the broker at `address`, opened on first use.
-    fn connection_to(&mut self, address: &str) -> Result<&mut Connection, ClientError> {
+    pub(crate) fn connection_to(&mut self, address: &str) -> Result<&mut Connection, ClientError> {
         if address == self.bootstrap.address() {
             return Ok(&mut self.bootstrap);
         }
-        if !self.coordinators.contains_key(address) {
-            let connection = Connection::open(address)?;
-            self.coordinators.insert(address.to_string(), connection);
-        }
-        Ok(self
-            .coordinators
-            .get_mut(address)
-            .expect("inserted just above"))
+        Ok(match self.others.entry(address.to_string()) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(Connection::open(address)?),
+        })
     }
 }
 
@@ -154,6 +158,19 @@ fn check(api: ApiKey, code: i16, context: impl FnOnce() -> String) -> Result<(),
             context: Some(context()),
         }),
     }
+}
+
+/// [`check`], with the broker's error message (when it sent one) after the context.
+fn check_with_message(
+    api: ApiKey,
+    code: i16,
+    message: Option<&str>,
+    context: impl FnOnce() -> String,
+) -> Result<(), ClientError> {
+    check(api, code, || match message.filter(|m| !m.is_empty()) {
+        Some(message) => format!("{} ({message})", context()),
+        None => context(),
+    })
 }
 
 /// The error for a response of another API than the request's.

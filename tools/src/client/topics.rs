@@ -6,10 +6,9 @@ use pinlog_protocol::generated::{
     ApiKey, ListOffsetsRequest, MetadataRequest, RequestBody, ResponseBody,
 };
 
+use super::cluster::METADATA_VERSION;
 use super::{check, unexpected, Client, ClientError};
 
-/// Metadata v9: flexible, topics by name.
-const METADATA_VERSION: i16 = 9;
 /// ListOffsets v7: flexible, one offset per partition.
 const LIST_OFFSETS_VERSION: i16 = 7;
 /// ListOffsets' special timestamps.

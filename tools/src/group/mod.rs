@@ -2,7 +2,6 @@
 //! broker, through the blocking [`crate::client`]. Output is an aligned table, or JSON with
 //! `--json`; errors are one line and a non-zero exit (main prints them).
 
-mod datetime;
 mod delete;
 mod describe;
 mod list;
@@ -11,16 +10,7 @@ mod reset_offsets;
 use crate::client::{Client, ClientError, KafkaError};
 use pinlog_protocol::error_code::ErrorCode;
 
-/// Flags every group command takes.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Common {
-    /// Broker to ask, as host:port.
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9092")]
-    pub bootstrap: String,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
+pub use crate::common::Common;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum GroupCommand {

@@ -5,9 +5,10 @@
 
 use serde::Serialize;
 
-use super::{connect, datetime, Common, GroupError};
+use super::{connect, Common, GroupError};
 use crate::client::topics::{EARLIEST_TIMESTAMP, LATEST_TIMESTAMP};
 use crate::client::{Client, ClientError};
+use crate::datetime;
 use crate::table;
 
 #[derive(Debug, clap::Args)]

@@ -10,6 +10,7 @@
 // Every test file compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod groups;
 pub mod kafka;
 pub mod records;

@@ -1,5 +1,6 @@
-//! ISO 8601 date-times for `--to-datetime`, to milliseconds since the Unix epoch, without a
-//! date library: `YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM|-HH:MM|+HHMM]`, UTC when no offset.
+//! ISO 8601 date-times (`group reset-offsets --to-datetime`, `consume --from-timestamp`), to
+//! milliseconds since the Unix epoch, without a date library:
+//! `YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM|-HH:MM|+HHMM]`, UTC when no offset.
 
 /// Milliseconds since 1970-01-01T00:00:00Z, or what is wrong with `text`.
 pub fn parse_ms(text: &str) -> Result<i64, &'static str> {

@@ -1,0 +1,357 @@
+//! `pinlog consume TOPIC`: records of one topic on stdout, text or JSON lines ([`output`]).
+//!
+//! Partitions are assigned by hand (all of them, or `--partition`): no group membership, so
+//! `--group` only reads the group's committed offsets to start from and, unless
+//! `--no-commit`, commits the positions reached (every [`COMMIT_INTERVAL`] and at the end),
+//! from outside the group as a consumer with manual assignment does; the coordinator accepts
+//! that only while the group has no members.
+//!
+//! Without a stop condition the command follows the log until interrupted. `--max-messages`
+//! stops after that many records, `--until-end` at the log end offsets of when it started,
+//! `--timeout-ms` once nothing new arrived for that long.
+//!
+//! Batches are checked (length, CRC32C), decompressed under
+//! [`DECOMPRESSED_BATCH_BYTES_MAX`], control batches skipped, and records before the position
+//! (a batch that starts earlier than the requested offset) dropped.
+
+pub(crate) mod output;
+mod start;
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, ErrorKind, Write};
+use std::time::{Duration, Instant};
+
+use pinlog_protocol::error_code::ErrorCode;
+use pinlog_protocol::limits::DECOMPRESSED_BATCH_BYTES_MAX;
+use pinlog_protocol::records::{BatchError, Batches};
+
+use self::output::{Format, TextOptions};
+use self::start::{Bounds, StartOffset};
+use crate::client::records::Fetched;
+use crate::client::{Client, ClientError, KafkaError};
+use crate::common::Bootstrap;
+
+/// Longest wait of one Fetch for new records; bounds how late a stop condition is noticed.
+const FETCH_WAIT_MS_MAX: i32 = 500;
+/// How often positions are committed while consuming with `--group`.
+const COMMIT_INTERVAL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, clap::Args)]
+pub struct ConsumeArgs {
+    #[command(flatten)]
+    pub bootstrap: Bootstrap,
+    pub topic: String,
+    /// Only this partition (default: all of them).
+    #[arg(long, value_name = "P")]
+    pub partition: Option<i32>,
+    /// Where to start: earliest (the default), latest or an offset, moved into the log where
+    /// it lies outside. With --group, only for partitions without a committed offset.
+    #[arg(
+        long,
+        value_name = "earliest|latest|N",
+        conflicts_with = "from_timestamp"
+    )]
+    pub offset: Option<StartOffset>,
+    /// Start at the first record at or after this time: milliseconds since the epoch or an
+    /// RFC 3339 date-time (UTC unless it names its offset).
+    #[arg(long, value_name = "MS|RFC3339", conflicts_with = "group")]
+    pub from_timestamp: Option<String>,
+    /// Start from this group's committed offsets, and commit the positions reached.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// With --group: read the committed offsets but commit nothing.
+    #[arg(long, requires = "group")]
+    pub no_commit: bool,
+    /// Stop after this many records.
+    #[arg(long, value_name = "N")]
+    pub max_messages: Option<u64>,
+    /// Stop at the end of the log as it was when the command started.
+    #[arg(long)]
+    pub until_end: bool,
+    /// Stop once no record arrived for this long.
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Text format: print the key and a tab before the value.
+    #[arg(long)]
+    pub print_key: bool,
+    /// Text format: print PARTITION:OFFSET and a tab before the record.
+    #[arg(long)]
+    pub print_offset: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("topic {0} does not exist")]
+    NoSuchTopic(String),
+    #[error("topic {topic} has no partition {partition} (it has {count})")]
+    NoSuchPartition {
+        topic: String,
+        partition: i32,
+        count: usize,
+    },
+    #[error("invalid --from-timestamp {value:?}: {reason} (expected milliseconds or YYYY-MM-DDTHH:MM:SS[.mmm][Z|+HH:MM])")]
+    Timestamp { value: String, reason: &'static str },
+    #[error("fetching {topic}/{partition} at offset {offset}: {error}")]
+    Fetch {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        error: KafkaError,
+    },
+    #[error("{topic}/{partition}: the batch at offset {offset} is invalid: {source}")]
+    Batch {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        source: BatchError,
+    },
+    #[error("committing offsets of group {group}: partition {partition}: {error}")]
+    Commit {
+        group: String,
+        partition: i32,
+        error: KafkaError,
+    },
+    #[error("writing to stdout: {0}")]
+    Output(std::io::Error),
+}
+
+/// Runs `pinlog consume` until a stop condition holds.
+pub fn run(args: &ConsumeArgs) -> Result<(), ConsumeError> {
+    let mut client = Client::connect(&args.bootstrap.bootstrap)?;
+    let mut leaders = client.leaders(&args.topic).map_err(|error| match error {
+        ClientError::Kafka {
+            error: KafkaError::Known(ErrorCode::UnknownTopicOrPartition),
+            ..
+        } => ConsumeError::NoSuchTopic(args.topic.clone()),
+        other => other.into(),
+    })?;
+    if let Some(partition) = args.partition {
+        let count = leaders.len();
+        let leader = leaders
+            .remove(&partition)
+            .ok_or_else(|| ConsumeError::NoSuchPartition {
+                topic: args.topic.clone(),
+                partition,
+                count,
+            })?;
+        leaders = BTreeMap::from([(partition, leader)]);
+    }
+    let partitions: Vec<i32> = leaders.keys().copied().collect();
+    let bounds = Bounds::read(&mut client, &args.topic, &partitions)?;
+    let positions = start::positions(&mut client, args, &partitions, &bounds)?;
+    let mut consumer = Consumer {
+        client,
+        args,
+        leaders,
+        ends: bounds.ends,
+        positions,
+        consumed: 0,
+        committed: BTreeMap::new(),
+    };
+    let outcome = consumer.consume();
+    // Commit what was consumed even when consuming stopped on an error.
+    let committed = consumer.commit();
+    outcome.and(committed)
+}
+
+struct Consumer<'a> {
+    client: Client,
+    args: &'a ConsumeArgs,
+    leaders: BTreeMap<i32, String>,
+    /// The log end offsets when consumption began, for `--until-end`.
+    ends: BTreeMap<i32, i64>,
+    /// The next offset to read, per partition.
+    positions: BTreeMap<i32, i64>,
+    consumed: u64,
+    /// What was last committed, so that an unchanged position is not committed again.
+    committed: BTreeMap<i32, i64>,
+}
+
+impl Consumer<'_> {
+    fn consume(&mut self) -> Result<(), ConsumeError> {
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        let timeout = self.args.timeout_ms.map(Duration::from_millis);
+        let mut last_record_at = Instant::now();
+        let mut last_commit_at = Instant::now();
+        loop {
+            let wanted = self.partitions_to_fetch();
+            if wanted.is_empty() || self.reached_max() {
+                break;
+            }
+            let wait_ms = match timeout {
+                Some(timeout) => {
+                    let left = timeout.saturating_sub(last_record_at.elapsed());
+                    if left.is_zero() {
+                        break;
+                    }
+                    i32::try_from(left.as_millis()).unwrap_or(i32::MAX)
+                }
+                None => FETCH_WAIT_MS_MAX,
+            }
+            .clamp(1, FETCH_WAIT_MS_MAX);
+            let before = self.consumed;
+            match self.fetch_round(&wanted, wait_ms, &mut out) {
+                Err(ConsumeError::Output(error)) if error.kind() == ErrorKind::BrokenPipe => {
+                    return Ok(()); // the reader went away (`| head`): a normal way to stop
+                }
+                other => other?,
+            }
+            match out.flush() {
+                Err(error) if error.kind() == ErrorKind::BrokenPipe => return Ok(()),
+                other => other.map_err(ConsumeError::Output)?,
+            }
+            if self.consumed > before {
+                last_record_at = Instant::now();
+            }
+            if last_commit_at.elapsed() >= COMMIT_INTERVAL {
+                self.commit()?;
+                last_commit_at = Instant::now();
+            }
+        }
+        Ok(())
+    }
+
+    /// The partitions to fetch, by leader, with their positions.
+    fn partitions_to_fetch(&self) -> BTreeMap<String, Vec<(i32, i64)>> {
+        let mut wanted: BTreeMap<String, Vec<(i32, i64)>> = BTreeMap::new();
+        for (&partition, &position) in &self.positions {
+            let at_end = self
+                .ends
+                .get(&partition)
+                .is_some_and(|&end| position >= end);
+            if self.args.until_end && at_end {
+                continue;
+            }
+            let leader = self.leaders.get(&partition).cloned().unwrap_or_default();
+            wanted
+                .entry(leader)
+                .or_default()
+                .push((partition, position));
+        }
+        wanted
+    }
+
+    fn reached_max(&self) -> bool {
+        self.args
+            .max_messages
+            .is_some_and(|max| self.consumed >= max)
+    }
+
+    fn fetch_round(
+        &mut self,
+        wanted: &BTreeMap<String, Vec<(i32, i64)>>,
+        wait_ms: i32,
+        out: &mut impl Write,
+    ) -> Result<(), ConsumeError> {
+        for (leader, positions) in wanted {
+            let fetched = self
+                .client
+                .fetch(leader, &self.args.topic, positions, wait_ms)?;
+            for partition in fetched {
+                self.deliver(partition, out)?;
+                if self.reached_max() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Prints the records of one partition's fetched batches from its position on.
+    fn deliver(&mut self, fetched: Fetched, out: &mut impl Write) -> Result<(), ConsumeError> {
+        let partition = fetched.partition;
+        let Some(&start) = self.positions.get(&partition) else {
+            return Ok(()); // a partition we did not ask for
+        };
+        let topic = &self.args.topic;
+        if let Some(error) = fetched.error {
+            return Err(ConsumeError::Fetch {
+                topic: topic.clone(),
+                partition,
+                offset: start,
+                error,
+            });
+        }
+        let text = TextOptions {
+            print_key: self.args.print_key,
+            print_offset: self.args.print_offset,
+        };
+        let mut position = start;
+        let invalid = |offset, source| ConsumeError::Batch {
+            topic: topic.clone(),
+            partition,
+            offset,
+            source,
+        };
+        // A partial batch at the end is where the response's size bound cut: it comes whole
+        // in the next fetch, so the iteration just ends there.
+        for batch in Batches::new(fetched.records).map_while(Result::ok) {
+            if batch.last_offset() < position {
+                continue;
+            }
+            batch
+                .validate_header()
+                .map_err(|error| invalid(batch.base_offset(), error))?;
+            if !batch.is_control() {
+                let records = batch
+                    .records(DECOMPRESSED_BATCH_BYTES_MAX)
+                    .map_err(|error| invalid(batch.base_offset(), error))?;
+                for record in records {
+                    let record = record
+                        .map_err(|error| invalid(batch.base_offset(), BatchError::Record(error)))?;
+                    if record.offset < position {
+                        continue;
+                    }
+                    output::write_record(out, self.args.format, text, topic, partition, &record)
+                        .map_err(ConsumeError::Output)?;
+                    position = record.offset + 1;
+                    self.positions.insert(partition, position);
+                    self.consumed += 1;
+                    if self.reached_max() {
+                        return Ok(());
+                    }
+                }
+            }
+            // Past the whole batch: a control batch, or offsets the log cleaner removed.
+            position = position.max(batch.last_offset() + 1);
+            self.positions.insert(partition, position);
+        }
+        Ok(())
+    }
+
+    /// Commits the positions that moved since the last commit, with `--group` and without
+    /// `--no-commit`.
+    fn commit(&mut self) -> Result<(), ConsumeError> {
+        let Some(group) = self.args.group.as_ref().filter(|_| !self.args.no_commit) else {
+            return Ok(());
+        };
+        let moved: Vec<(i32, i64)> = self
+            .positions
+            .iter()
+            .filter(|(partition, position)| self.committed.get(partition) != Some(position))
+            .map(|(&partition, &position)| (partition, position))
+            .collect();
+        if moved.is_empty() {
+            return Ok(());
+        }
+        let answers = self
+            .client
+            .commit_offsets_as_admin(group, &self.args.topic, &moved)?;
+        for (partition, error) in answers {
+            if let Some(error) = error {
+                return Err(ConsumeError::Commit {
+                    group: group.clone(),
+                    partition,
+                    error,
+                });
+            }
+        }
+        self.committed.extend(moved);
+        Ok(())
+    }
+}
