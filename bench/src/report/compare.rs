@@ -6,12 +6,13 @@
 //! the throughput (`--throughput`, records/s by default; higher is better) always, and the
 //! latency percentiles chosen with `--percentile` (p99 by default; lower is better).
 //!
-//! **Noise rule.** A gated metric regressed only when (1) the candidate's median is worse than
-//! the baseline's median by more than the threshold, *and* (2) the candidate's best repetition
-//! is worse than the baseline's worst by more than the threshold, i.e. the ranges of the
-//! repetitions do not overlap even after allowing the threshold. So identical code measured
-//! `--repeat K` times on a noisy machine passes, while a shift larger than both the threshold
-//! and the noise fails. With one repetition on each side only the threshold applies.
+//! **Noise rule.** A gated metric regressed when the candidate's *median* is worse than the
+//! baseline's median by more than the threshold, *and* also worse than the baseline's worst
+//! repetition (its min for throughput, its max for latency): the shift exceeds both the
+//! threshold and the noise the baseline itself showed. The candidate is judged by its median
+//! alone, so one outlier repetition decides nothing and more repetitions sharpen the gate.
+//! Identical code measured `--repeat K` times on a noisy machine lands inside the baseline's
+//! range and passes. With one repetition on each side only the threshold applies.
 //!
 //! **What is an error.** The baseline says what must be checked, so the gate fails closed:
 //! different workload kinds, a baseline workload missing from the candidate, or a gated
@@ -40,11 +41,12 @@ use super::model::{Report, Spread, WorkloadSummary, METRIC_MB_PER_SEC, METRIC_RE
 use super::{read_json, summarize, ReportError};
 
 const NOISE_RULE_HELP: &str = "\
-Noise rule: a gated metric regresses only when the candidate's median is worse than the \
-baseline's median by more than --max-regression AND the candidate's best repetition is worse \
-than the baseline's worst by more than --max-regression (the ranges of the repetitions do not \
-overlap after allowing the threshold). With one repetition on each side only the threshold \
-applies. Run both sides with --repeat K (K >= 3) so that noise is measured, not guessed.
+Noise rule: a gated metric regresses when the candidate's median is worse than the \
+baseline's median by more than --max-regression AND also worse than the baseline's worst \
+repetition (its lowest throughput, its highest latency): the shift must exceed both the \
+threshold and the noise the baseline showed. With one repetition on each side only the \
+threshold applies. Run both sides with --repeat K (K >= 3) so that noise is measured, not \
+guessed.
 
 Exit status: 0 when nothing regressed, 1 when a gated metric regressed, 2 on an error \
 (unreadable report, different workload kinds, a baseline workload or gated metric missing \
@@ -58,7 +60,7 @@ pub struct CompareArgs {
     /// The report under test.
     pub candidate: PathBuf,
     /// Largest tolerated regression, in percent: `5%` and `5` both mean five percent.
-    /// A metric fails only beyond this AND beyond the noise of the repetitions (see --help).
+    /// A metric fails only beyond this AND beyond the baseline's noise (see --help).
     #[arg(long, default_value = "5%")]
     pub max_regression: String,
     /// The throughput metric that gates (higher is better).

@@ -68,10 +68,10 @@ pub enum Better {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Worse beyond the threshold, and beyond the noise the repetitions show.
+    /// The median is worse beyond the threshold and worse than the baseline's worst repetition.
     Regressed,
-    /// The median is worse beyond the threshold, but the ranges of the repetitions overlap
-    /// after allowing the threshold: what identical code on a noisy machine looks like.
+    /// The median is worse beyond the threshold, but no worse than the baseline's worst
+    /// repetition: what identical code on a noisy machine looks like.
     Noise,
     /// Within the threshold.
     Ok,
@@ -79,12 +79,14 @@ pub enum Verdict {
     Better,
 }
 
-/// The noise rule. A metric regressed only when both hold:
-/// 1. the candidate's median is worse than the baseline's median by more than the threshold;
-/// 2. the candidate's best repetition is worse than the baseline's worst by more than the
-///    threshold (the ranges do not overlap even after allowing the threshold).
+/// The noise rule. A metric regressed only when the candidate's median is worse than
+/// 1. the baseline's median by more than the threshold, *and*
+/// 2. the baseline's worst repetition (its min when higher is better, its max when lower is).
 ///
-/// With one repetition on each side min = max = median, so only the threshold applies.
+/// So the shift must exceed both the threshold and the noise the baseline itself showed.
+/// Only medians of the candidate are judged, so one lucky or unlucky repetition cannot decide,
+/// and more repetitions make the gate sharper, not weaker. With one repetition on each side
+/// min = max = median, so only the threshold applies.
 pub fn judge(
     better: Better,
     baseline: &Spread,
@@ -100,12 +102,16 @@ pub fn judge(
         Better::Higher => value > reference * (1.0 + t),
         Better::Lower => value < reference * (1.0 - t),
     };
-    let (baseline_worst, candidate_best) = match better {
-        Better::Higher => (baseline.min, candidate.max),
-        Better::Lower => (baseline.max, candidate.min),
+    let baseline_worst = match better {
+        Better::Higher => baseline.min,
+        Better::Lower => baseline.max,
+    };
+    let worse_than_worst = match better {
+        Better::Higher => candidate.median < baseline_worst,
+        Better::Lower => candidate.median > baseline_worst,
     };
     if worse_beyond(baseline.median, candidate.median) {
-        if worse_beyond(baseline_worst, candidate_best) {
+        if worse_than_worst {
             Verdict::Regressed
         } else {
             Verdict::Noise
@@ -204,6 +210,45 @@ mod tests {
                 Better::Lower,
                 &latency_baseline,
                 &latency_worse,
+                five_percent()
+            ),
+            Verdict::Regressed
+        );
+    }
+
+    #[test]
+    fn a_shifted_median_regresses_whatever_the_candidate_best_repetition() {
+        let baseline = spread(&[92.0, 100.0, 108.0]);
+        // -15%: the old rule let this pass because 90 overlaps the baseline's 92 after the 5%.
+        let slower = spread(&[80.0, 85.0, 90.0]);
+        assert_eq!(
+            judge(Better::Higher, &baseline, &slower, five_percent()),
+            Verdict::Regressed
+        );
+        // One lucky repetition does not rescue it either.
+        let slower_with_outlier = spread(&[80.0, 85.0, 120.0]);
+        assert_eq!(
+            judge(
+                Better::Higher,
+                &baseline,
+                &slower_with_outlier,
+                five_percent()
+            ),
+            Verdict::Regressed
+        );
+        // Beyond the threshold but inside the baseline's own range: noise.
+        let inside = spread(&[60.0, 93.0, 130.0]);
+        assert_eq!(
+            judge(Better::Higher, &baseline, &inside, five_percent()),
+            Verdict::Noise
+        );
+        let latency_baseline = spread(&[900.0, 1000.0, 1080.0]);
+        let latency_above_worst = spread(&[700.0, 1090.0, 1100.0]);
+        assert_eq!(
+            judge(
+                Better::Lower,
+                &latency_baseline,
+                &latency_above_worst,
                 five_percent()
             ),
             Verdict::Regressed
