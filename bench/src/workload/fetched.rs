@@ -17,6 +17,11 @@ pub enum FetchedError {
     Batch { offset: i64, source: BatchError },
     #[error("fetched batch at offset {offset}: {source}")]
     Record { offset: i64, source: RecordError },
+    /// Not a cut-off last batch: a broken length, or a first batch the fetch could not hold.
+    #[error("fetched data for offset {offset} is not a sequence of batches: {source}")]
+    Framing { offset: i64, source: BatchError },
+    #[error("fetched batch at offset {base_offset} claims offsets past the end of the log")]
+    OffsetOverflow { base_offset: i64 },
 }
 
 /// Calls `on_record` for each record of `records` at or after `from`; returns the offset to
@@ -27,10 +32,30 @@ pub fn read_records(
     mut on_record: impl FnMut(&Record),
 ) -> Result<i64, FetchedError> {
     let mut next = from;
-    // A trailing partial batch ends the iteration with an Err: it is fetched again later.
-    for batch in Batches::new(records).map_while(Result::ok) {
+    let mut whole_batches = 0usize;
+    for batch in Batches::new(records) {
+        let batch = match batch {
+            Ok(batch) => batch,
+            // The size limit cut the last batch: it is fetched again, whole, next time.
+            Err(BatchError::Truncated { .. }) if whole_batches > 0 => break,
+            Err(source) => {
+                return Err(FetchedError::Framing {
+                    offset: next,
+                    source,
+                })
+            }
+        };
+        whole_batches += 1;
         let offset = batch.base_offset();
-        if batch.last_offset() < next {
+        // The CRC does not cover baseOffset: a hostile one must not wrap the position.
+        let after_batch = offset
+            .checked_add(i64::from(batch.last_offset_delta()))
+            .and_then(|last| last.checked_add(1))
+            .filter(|_| batch.last_offset_delta() >= 0)
+            .ok_or(FetchedError::OffsetOverflow {
+                base_offset: offset,
+            })?;
+        if after_batch <= next {
             continue;
         }
         if !batch.is_control() {
@@ -44,13 +69,35 @@ pub fn read_records(
                 }
             }
         }
-        next = next.max(batch.last_offset() + 1);
+        next = next.max(after_batch);
     }
     Ok(next)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_broken_length_or_an_overflowing_offset_is_an_error_not_an_endless_refetch() {
+        let mut garbage = BytesMut::new();
+        garbage.extend_from_slice(&[0u8; 8]);
+        garbage.extend_from_slice(&3i32.to_be_bytes()); // batchLength below the minimum
+        garbage.extend_from_slice(&[0u8; 60]);
+        let error = read_records(garbage.freeze(), 0, |_| {}).expect_err("garbage accepted");
+        assert!(matches!(error, FetchedError::Framing { .. }), "{error}");
+
+        let whole = batch(0, &[b"a"], Compression::None);
+        let cut_first = whole.slice(..whole.len() - 1);
+        let error = read_records(cut_first, 0, |_| {}).expect_err("a cut first batch accepted");
+        assert!(matches!(error, FetchedError::Framing { .. }), "{error}");
+
+        let hostile = batch(i64::MAX, &[b"a"], Compression::None);
+        let error = read_records(hostile, 0, |_| {}).expect_err("overflow accepted");
+        assert!(
+            matches!(error, FetchedError::OffsetOverflow { .. }),
+            "{error}"
+        );
+    }
+
     use bytes::BytesMut;
     use pinlog_protocol::records::{
         BatchBuilder, Compression, ControlMarker, EndTxnMarker, NewRecord,

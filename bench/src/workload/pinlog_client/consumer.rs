@@ -5,7 +5,7 @@
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::super::args::LoadArgs;
 use super::super::fetched::read_records;
@@ -13,7 +13,7 @@ use super::super::meter::Meter;
 use super::super::plan::{Plan, Tally, TopicPartition};
 use super::super::schedule::{latency_since, read_stamp, stamp};
 use super::{client_error, Leaders, TaskResult};
-use crate::client::{error_name, FetchPosition, FetchSpec};
+use crate::client::{error_name, ClientError, FetchPosition, FetchSpec, EARLIEST_TIMESTAMP};
 
 /// Longest a Fetch waits for data; also how late a consumer notices it may stop.
 pub const FETCH_MAX_WAIT_MS: i32 = 100;
@@ -23,6 +23,12 @@ pub const FETCH_MIN_BYTES: i32 = 1;
 pub const FETCH_MAX_BYTES: i32 = 50 * 1024 * 1024;
 /// Largest share of one partition in a response (`max.partition.fetch.bytes`).
 pub const PARTITION_FETCH_MAX_BYTES: i32 = 1024 * 1024;
+/// Failed Fetch requests in a row after which a consumer gives up (the run fails).
+pub const FETCH_FAILURES_IN_A_ROW_MAX: u32 = 50;
+/// Pause after a failed Fetch or a partition error, so a failing broker is not spun on.
+const FETCH_RETRY_BACKOFF: Duration = Duration::from_millis(20);
+/// Kafka's OFFSET_OUT_OF_RANGE: retention moved the log start past the position.
+const OFFSET_OUT_OF_RANGE: i16 = 1;
 
 pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tally>) -> TaskResult {
     let Some(consume) = &plan.consume else {
@@ -42,6 +48,7 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
     let mut meter = Meter::new(plan.timing.measure_from, consume.live.clone());
     let mut last_record = plan.timing.start;
     let by_connection = leaders.by_connection();
+    let mut failures_in_a_row = 0u32;
     loop {
         let caught_up = next.iter().zip(&ends).all(|(next, end)| next >= end);
         if tally.consumers_done(&plan, Instant::now(), caught_up)? {
@@ -68,19 +75,38 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
             let fetched = match connection.fetch(spec).await {
                 Ok(fetched) => fetched,
                 Err(error) => {
-                    meter.error(Instant::now(), error);
+                    meter.error(Instant::now(), &error);
+                    failures_in_a_row += 1;
+                    // No reconnection: a broken connection ends the run, as does a broker
+                    // that keeps failing.
+                    if matches!(error, ClientError::Broken { .. })
+                        || failures_in_a_row >= FETCH_FAILURES_IN_A_ROW_MAX
+                    {
+                        return Err(client_error(format!(
+                            "giving up after {failures_in_a_row} failed fetches in a row: {error}"
+                        )));
+                    }
+                    glommio::timer::sleep(FETCH_RETRY_BACKOFF).await;
                     continue;
                 }
             };
+            failures_in_a_row = 0;
             let now = Instant::now();
             let received = stamp(now);
+            let mut out_of_range = Vec::new();
+            let mut partition_errors = false;
             for answer in fetched {
                 let Some(&i) = owned.iter().find(|&&i| {
                     partitions[i].partition == answer.partition && *topics[i] == *answer.topic
                 }) else {
                     continue;
                 };
+                if answer.error_code == OFFSET_OUT_OF_RANGE {
+                    out_of_range.push(i);
+                    continue;
+                }
                 if answer.error_code != 0 {
+                    partition_errors = true;
                     let reason = format!(
                         "fetching {}/{}: {}",
                         answer.topic,
@@ -109,6 +135,31 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
                 }
                 tally.consumed.fetch_add(records, Ordering::AcqRel);
                 last_record = now;
+            }
+            // As a Kafka consumer with auto.offset.reset=earliest: start again at the log start.
+            if !out_of_range.is_empty() {
+                let asked: Vec<(Rc<str>, i32)> = out_of_range
+                    .iter()
+                    .map(|&i| (Rc::clone(&topics[i]), partitions[i].partition))
+                    .collect();
+                for (topic, partition, start) in
+                    connection.list_offsets(&asked, EARLIEST_TIMESTAMP).await?
+                {
+                    if let Some(&i) = out_of_range
+                        .iter()
+                        .find(|&&i| partitions[i].partition == partition && *topics[i] == *topic)
+                    {
+                        eprintln!(
+                            "pinlog-bench: consume: {topic}/{partition}: offset {} is gone \
+                             (retention); resuming at the log start {start}",
+                            next[i]
+                        );
+                        next[i] = start;
+                    }
+                }
+            }
+            if partition_errors {
+                glommio::timer::sleep(FETCH_RETRY_BACKOFF).await;
             }
         }
         glommio::yield_if_needed().await;
