@@ -62,7 +62,7 @@ fn pipelined_produce_requests_are_all_acknowledged_and_read_back_byte_for_byte()
             .expect("connect");
         let topic: Rc<str> = "pipelined".into();
         connection
-            .create_topics(&[(topic.to_string(), PARTITIONS)], 10_000)
+            .create_topics(&[(topic.to_string(), PARTITIONS)], 1, 10_000)
             .await
             .expect("create");
         let metadata = connection
@@ -179,7 +179,7 @@ fn a_broker_that_dies_fails_the_calls_in_flight_instead_of_hanging_them() {
                 .await
                 .expect("connect");
             connection
-                .create_topics(&[("dies".to_string(), 1)], 10_000)
+                .create_topics(&[("dies".to_string(), 1)], 1, 10_000)
                 .await
                 .expect("create");
             // A long poll on an empty partition is in flight when the broker dies.

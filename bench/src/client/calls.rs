@@ -31,8 +31,6 @@ pub const LATEST_TIMESTAMP: i64 = -1;
 pub const EARLIEST_TIMESTAMP: i64 = -2;
 /// A consumer's replica id in Fetch and ListOffsets.
 const REPLICA_ID_CONSUMER: i32 = -1;
-/// CreateTopics' "use the broker's default.replication.factor" (KIP-464).
-const REPLICATION_FACTOR_BROKER_DEFAULT: i16 = -1;
 /// Kafka's "topic already exists", which creating a topic for a benchmark accepts.
 const TOPIC_ALREADY_EXISTS: i16 = 36;
 
@@ -155,11 +153,12 @@ impl Connection {
         Ok(ClusterMetadata { brokers, topics })
     }
 
-    /// Creates each `(name, partitions)` topic with the broker's default replication factor;
-    /// a topic that exists already is fine.
+    /// Creates each `(name, partitions)` topic with `replication_factor` replicas (-1: the
+    /// broker's default, KIP-464); a topic that exists already is fine.
     pub async fn create_topics(
         &self,
         topics: &[(String, i32)],
+        replication_factor: i16,
         timeout_ms: i32,
     ) -> Result<(), ClientError> {
         let api = ApiKey::CreateTopics;
@@ -169,7 +168,7 @@ impl Connection {
                 .map(|(name, partitions)| CreatableTopic {
                     name: name.clone(),
                     num_partitions: *partitions,
-                    replication_factor: REPLICATION_FACTOR_BROKER_DEFAULT,
+                    replication_factor,
                     ..Default::default()
                 })
                 .collect(),

@@ -115,6 +115,9 @@ pub struct LoadArgs {
     /// Partitions per topic; topics are created with this many if missing.
     #[arg(long, default_value_t = 16)]
     pub partitions: u32,
+    /// Replication factor of the topics created (both clients; -1: the broker's default).
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    pub replication_factor: i16,
     /// Value size: BYTES, uniform:MIN..MAX or normal:MEAN,STDDEV.
     #[arg(long, default_value = "1024")]
     pub message_size: MessageSize,

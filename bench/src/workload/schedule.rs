@@ -91,6 +91,11 @@ pub fn share(total: u64, parts: u32, index: u32) -> u64 {
     total / parts + u64::from(index < total % parts)
 }
 
+/// Fixes the shared clock's base now, if it is not fixed yet (before a run's first due time).
+pub fn start_clock() {
+    clock_base();
+}
+
 fn clock_base() -> Instant {
     static BASE: OnceLock<Instant> = OnceLock::new();
     *BASE.get_or_init(Instant::now)

@@ -15,6 +15,8 @@
 mod consumer;
 mod producer;
 
+pub use self::consumer::FETCH_MAX_WAIT_MS;
+
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -64,6 +66,7 @@ where
 /// Creates the topics that are missing and checks that the others have enough partitions.
 pub fn prepare_topics(args: &LoadArgs) -> Result<Vec<TopicPartition>, WorkloadError> {
     let (bootstrap, names, wanted) = (args.bootstrap.clone(), args.topic_names(), args.partitions);
+    let replication_factor = args.replication_factor;
     block_on(move || async move {
         let connection = Connection::connect(&bootstrap, CLIENT_ID).await?;
         let requested: Vec<(String, i32)> = names
@@ -71,7 +74,7 @@ pub fn prepare_topics(args: &LoadArgs) -> Result<Vec<TopicPartition>, WorkloadEr
             .map(|name| (name.clone(), wanted as i32))
             .collect();
         connection
-            .create_topics(&requested, CREATE_TOPICS_TIMEOUT_MS)
+            .create_topics(&requested, replication_factor, CREATE_TOPICS_TIMEOUT_MS)
             .await?;
         let metadata = connection.metadata(Some(&names)).await?;
         let mut partitions = Vec::new();
@@ -229,12 +232,14 @@ pub fn execute(args: &LoadArgs, plan: &Plan) -> Result<Outcome, WorkloadError> {
     let tally = Tally::new(producers);
     let mut handles = Vec::new();
     for (slot, &core) in cores.iter().enumerate() {
-        let on_this = |count: u32| -> Vec<u32> {
+        // One numbering over producers then consumers, as the rdkafka client pins its
+        // threads: with two cores, producer 0 and consumer 0 get one each.
+        let on_this = |first: u32, count: u32| -> Vec<u32> {
             (0..count)
-                .filter(|i| *i as usize % cores.len() == slot)
+                .filter(|i| (first + i) as usize % cores.len() == slot)
                 .collect()
         };
-        let (my_producers, my_consumers) = (on_this(producers), on_this(consumers));
+        let (my_producers, my_consumers) = (on_this(0, producers), on_this(producers, consumers));
         if my_producers.is_empty() && my_consumers.is_empty() {
             continue;
         }

@@ -1,9 +1,9 @@
 //! One producer connection (per leader) as a glommio task: batches accumulate per partition
 //! until `--batch-size` bytes or `--linger-ms`, then every ready batch of a leader goes out in
 //! one Produce request. Requests are pipelined, at most `--max-in-flight` per connection (a
-//! semaphore permit per request; waiting for one is the back-pressure). Each acknowledged
-//! batch is timed once and that latency is counted for each of its records, from the time
-//! the batch's first record was due (so it is an upper bound for the later ones).
+//! semaphore permit per request; waiting for one is the back-pressure). When a batch is
+//! acknowledged, each of its records' latency is counted from the time that record was due,
+//! as the rdkafka driver's delivery callbacks count it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -31,8 +31,8 @@ pub const PRODUCE_TIMEOUT_MS: i32 = 30_000;
 struct Pending {
     records: Vec<NewRecord>,
     bytes: u64,
-    /// When the first record was due: the latency base.
-    first_due: Option<Instant>,
+    /// When each record was due: the latency bases.
+    dues: Vec<Instant>,
     /// When the first record was added: the linger start. Not the due time: a producer
     /// running behind a fixed-rate schedule would otherwise find every new batch's linger
     /// already over and send batches of one record, falling further behind.
@@ -41,9 +41,8 @@ struct Pending {
 
 /// A built batch on its way: what to count when it is acknowledged.
 struct InFlight {
-    records: u64,
     bytes: u64,
-    first_due: Instant,
+    dues: Vec<Instant>,
 }
 
 pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tally>) -> TaskResult {
@@ -134,7 +133,7 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
         let payload = payloads.next(stamp(due));
         let slot = &mut pending[partitioner.choose(&payload)];
         slot.bytes += payload.size_bytes();
-        slot.first_due.get_or_insert(due);
+        slot.dues.push(due);
         slot.opened_at.get_or_insert_with(Instant::now);
         slot.records.push(NewRecord {
             key: payload.key,
@@ -196,7 +195,6 @@ impl Sender<'_> {
                 }
                 let taken = std::mem::take(slot);
                 let mut builder = BatchBuilder::new().compression(self.args.compression.codec());
-                let records = taken.records.len() as u64;
                 for record in taken.records {
                     builder.push(record);
                 }
@@ -207,9 +205,8 @@ impl Sender<'_> {
                     records: bytes,
                 });
                 in_flight.push(InFlight {
-                    records,
                     bytes: taken.bytes,
-                    first_due: taken.first_due.unwrap_or_else(Instant::now),
+                    dues: taken.dues,
                 });
             }
             if batches.is_empty() {
@@ -276,13 +273,12 @@ impl Request {
                 meter.error(now, reason);
                 continue;
             }
-            meter.completed(now, sent.records, sent.bytes);
-            meter.latency(
-                now,
-                now.saturating_duration_since(sent.first_due),
-                sent.records,
-            );
-            self.tally.acked.fetch_add(sent.records, Ordering::AcqRel);
+            let records = sent.dues.len() as u64;
+            meter.completed(now, records, sent.bytes);
+            for due in &sent.dues {
+                meter.latency(now, now.saturating_duration_since(*due), 1);
+            }
+            self.tally.acked.fetch_add(records, Ordering::AcqRel);
         }
     }
 }

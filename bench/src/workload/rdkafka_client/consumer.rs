@@ -40,6 +40,11 @@ pub fn run(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
+        // The own client's long-poll bound, so both wait for data alike (librdkafka: 500 ms).
+        .set(
+            "fetch.wait.max.ms",
+            super::super::pinlog_client::FETCH_MAX_WAIT_MS.to_string(),
+        )
         .create()
         .map_err(client_error)?;
     let mut assignment = TopicPartitionList::new();

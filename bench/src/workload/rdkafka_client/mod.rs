@@ -76,7 +76,13 @@ pub fn prepare_topics(args: &LoadArgs) -> Result<Vec<TopicPartition>, WorkloadEr
         base_config(args).create().map_err(client_error)?;
     let new_topics: Vec<NewTopic<'_>> = names
         .iter()
-        .map(|name| NewTopic::new(name, args.partitions as i32, TopicReplication::Fixed(1)))
+        .map(|name| {
+            NewTopic::new(
+                name,
+                args.partitions as i32,
+                TopicReplication::Fixed(i32::from(args.replication_factor)),
+            )
+        })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT));
     let created = futures::executor::block_on(admin.create_topics(&new_topics, &options))
