@@ -135,7 +135,10 @@ impl Connection {
             .pending
             .borrow_mut()
             .insert(correlation_id, sender);
-        self.enqueue(chunks, None).await?;
+        if let Err(error) = self.enqueue(chunks, None).await {
+            self.shared.pending.borrow_mut().remove(&correlation_id);
+            return Err(error);
+        }
         let waited_ms = wait_ms + RESPONSE_GRACE_MS;
         let answered = glommio::timer::timeout(Duration::from_millis(waited_ms), async {
             Ok(receiver.await)
@@ -172,7 +175,21 @@ impl Connection {
         self.shared.check()?;
         let (sender, receiver) = oneshot::channel();
         self.enqueue(chunks, Some(sender)).await?;
-        receiver.await.map_err(|_| self.closed())
+        // A broker that stops reading without closing would block the write for minutes.
+        let written = glommio::timer::timeout(Duration::from_millis(RESPONSE_GRACE_MS), async {
+            Ok(receiver.await)
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(self.closed()),
+            Err(_) => {
+                self.shared.fail(format!(
+                    "a request was not written within {RESPONSE_GRACE_MS} ms"
+                ));
+                Err(self.closed())
+            }
+        }
     }
 
     fn encode(&self, version: i16, body: &RequestBody) -> Result<(i32, Vec<Bytes>), ClientError> {
@@ -277,6 +294,9 @@ async fn write_chunks(
 
 async fn read_frames(mut reader: ReadHalf<TcpStream>, shared: Rc<Shared>) {
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    // Reads land here and are copied into `buf`: zeroing `buf`'s spare room before every
+    // read would cost more than the copy (most reads are small produce acknowledgements).
+    let mut landing = vec![0u8; READ_CHUNK_BYTES];
     let reason = loop {
         loop {
             match split_frame(&mut buf, RESPONSE_BYTES_MAX) {
@@ -288,11 +308,9 @@ async fn read_frames(mut reader: ReadHalf<TcpStream>, shared: Rc<Shared>) {
                 }
             }
         }
-        let start = buf.len();
-        buf.resize(start + READ_CHUNK_BYTES, 0);
-        match reader.read(&mut buf[start..]).await {
+        match reader.read(&mut landing).await {
             Ok(0) => break "the broker closed the connection".to_string(),
-            Ok(read) => buf.truncate(start + read),
+            Ok(read) => buf.extend_from_slice(&landing[..read]),
             Err(error) => break format!("reading: {error}"),
         }
     };
