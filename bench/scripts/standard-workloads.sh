@@ -6,6 +6,9 @@
 #   bench/scripts/standard-workloads.sh [BOOTSTRAP] [OUT_DIR]
 #
 # Environment: CLIENTS ("pinlog rdkafka"), REPEAT (3), DURATION (10s), WARMUP (2s),
+# E2E_RATE (records/s of the end-to-end run; default half the first client's acks=all produce
+# rate, then the same for every client — set it explicitly in CI so that every commit is
+# measured at the same load),
 # BENCH_CORES (the CPUs pinlog-bench pins to; default its own default, the last core),
 # PINLOG_BENCH (the binary; default target/release/pinlog-bench).
 # Each run's CPU time is written beside its report (`*.time`: user s, system s, elapsed s), so
@@ -48,7 +51,8 @@ for client in $clients; do
     # Reads what the produce runs left (retention permitting), from the log start.
     run "consume-$client" consume --client "$client" --topic "$topic" \
         --duration "$duration" "${common[@]}"
-    half=$(( $(median_rate "$out/produce-acksall-$client.json") / 2 ))
+    e2e_rate=${E2E_RATE:-$(( $(median_rate "$out/produce-acksall-$client.json") / 2 ))}
+    E2E_RATE=$e2e_rate
     run "end-to-end-half-rate-$client" end-to-end --client "$client" --topic "$topic-e2e" \
-        --acks all --rate "$half" --duration "$duration" "${common[@]}"
+        --acks all --rate "$e2e_rate" --duration "$duration" "${common[@]}"
 done
