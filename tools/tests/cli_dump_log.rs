@@ -8,6 +8,8 @@ use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
+use pinlog_protocol::records::{set_base_offset, BatchBuilder, NewRecord};
 use serde_json::Value;
 
 use support::cli::{run_offline, single_error_line, stdout_of_success};
@@ -235,5 +237,56 @@ fn paths_without_segments_are_one_line_errors() {
     assert!(error.contains("is not a segment file"), "{error}");
     let error = single_error_line(&["dump-log"], dump(&["/nonexistent/pinlog"]));
     assert!(error.contains("/nonexistent/pinlog"), "{error}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// A batch at baseOffset i64::MAX (its CRC still valid: baseOffset lies outside it) and an
+/// index entry one past the base of a segment named `09223372036854775807`: the offsets after
+/// them do not fit an i64. Both are reported as damage, without overflowing.
+#[test]
+fn offsets_past_the_end_of_the_i64_range_are_reported_as_corrupt() {
+    let dir = std::env::var_os("PINLOG_TEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
+        .join(format!("cli-dump-log-overflow-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("creating a directory");
+    let mut batch = BatchBuilder::new()
+        .record(NewRecord {
+            key: None,
+            value: Some(Bytes::from_static(b"the last offset there is")),
+            headers: Vec::new(),
+            timestamp: 1,
+        })
+        .build()
+        .expect("building")
+        .to_vec();
+    set_base_offset(&mut batch, i64::MAX).expect("rewriting baseOffset");
+    let base = format!("{:020}", i64::MAX);
+    assert_eq!(base, "09223372036854775807");
+    fs::write(dir.join(format!("{base}.log")), &batch).expect("writing the log");
+    // One offset index entry: relative offset 1, position 0.
+    let entry = [1u32.to_be_bytes(), 0u32.to_be_bytes()].concat();
+    fs::write(dir.join(format!("{base}.index")), entry).expect("writing the index");
+
+    let output = dump(&[dir.to_str().expect("path"), "--json"]);
+    let lines = json_lines(&String::from_utf8_lossy(&output.stdout));
+    let error = single_error_line(&["dump-log"], output);
+    assert!(
+        error.contains("1 corrupt") && error.contains("1 index inconsistenc"),
+        "{error}"
+    );
+    let batches = of_type(&lines, "batch");
+    assert_eq!(batches.len(), 1, "{lines:?}");
+    assert_eq!(batches[0]["crc_valid"], true);
+    assert_eq!(batches[0]["valid"], false);
+    let problem = batches[0]["problem"].as_str().expect("a problem");
+    assert!(problem.contains("overflows"), "{problem}");
+    let entries = of_type(&lines, "index_entry");
+    assert_eq!(entries.len(), 1, "{lines:?}");
+    assert_eq!(entries[0]["consistent"], false);
+    assert_eq!(entries[0]["relative_offset"], 1);
+    let problem = entries[0]["problem"].as_str().expect("a problem");
+    assert!(problem.contains("overflows"), "{problem}");
     let _ = fs::remove_dir_all(&dir);
 }

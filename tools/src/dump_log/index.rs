@@ -7,6 +7,9 @@
 //!   decrease, the offset lies in a valid batch, and the timestamp is the largest batch
 //!   timestamp up to that batch (what the engine writes).
 //!
+//! An entry whose offset (the segment's base plus its relative offset) does not fit an i64 is
+//! inconsistent, and printed with its relative offset.
+//!
 //! The first all-zero entry ends a (pre-allocated) index; only zeros may follow it.
 
 use std::io::Write;
@@ -54,7 +57,19 @@ pub fn check_offset_index(
     for (index, entry) in entries.iter().enumerate() {
         let relative = u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]);
         let position = u32::from_be_bytes([entry[4], entry[5], entry[6], entry[7]]);
-        let offset = input.base_offset + i64::from(relative);
+        let Some(offset) = entry_offset(input.base_offset, relative) else {
+            report
+                .index_entry(
+                    index,
+                    &[
+                        ("relative_offset", i64::from(relative)),
+                        ("position", i64::from(position)),
+                    ],
+                    Some(overflow_problem(input.base_offset, relative)),
+                )
+                .map_err(DumpLogError::Output)?;
+            continue;
+        };
         let problem = match previous {
             Some((last_offset, _)) if offset <= last_offset => Some(format!(
                 "offset {offset} does not follow the previous entry's {last_offset}"
@@ -76,6 +91,16 @@ pub fn check_offset_index(
             .map_err(DumpLogError::Output)?;
     }
     Ok(())
+}
+
+/// The segment's base offset plus an entry's relative offset, `None` past the end of the
+/// offset range (a segment named near i64::MAX).
+fn entry_offset(base_offset: i64, relative: u32) -> Option<i64> {
+    base_offset.checked_add(i64::from(relative))
+}
+
+fn overflow_problem(base_offset: i64, relative: u32) -> String {
+    format!("relative offset {relative} overflows an offset past the segment's base {base_offset}")
 }
 
 fn offset_entry_problem(spans: &[BatchSpan], offset: i64, position: u32) -> Option<String> {
@@ -105,7 +130,19 @@ pub fn check_time_index(
         timestamp_bytes.copy_from_slice(&entry[..8]);
         let timestamp = i64::from_be_bytes(timestamp_bytes);
         let relative = u32::from_be_bytes([entry[8], entry[9], entry[10], entry[11]]);
-        let offset = input.base_offset + i64::from(relative);
+        let Some(offset) = entry_offset(input.base_offset, relative) else {
+            report
+                .index_entry(
+                    index,
+                    &[
+                        ("timestamp", timestamp),
+                        ("relative_offset", i64::from(relative)),
+                    ],
+                    Some(overflow_problem(input.base_offset, relative)),
+                )
+                .map_err(DumpLogError::Output)?;
+            continue;
+        };
         let problem = match previous {
             Some((last_timestamp, _)) if timestamp <= last_timestamp => Some(format!(
                 "timestamp {timestamp} does not follow the previous entry's {last_timestamp}"

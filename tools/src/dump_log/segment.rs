@@ -137,27 +137,29 @@ pub fn scan(
                 return Ok(Scanned { spans });
             }
         };
-        let mut problem = batch.validate_header().err().map(|e| e.to_string());
-        if problem.is_none() {
-            if let Some(expected) = next_offset.filter(|&n| batch.base_offset() < n) {
-                problem = Some(format!(
-                    "baseOffset {} goes back: the previous batch ended before {expected}",
-                    batch.base_offset()
-                ));
-            }
-        }
-        let valid = problem.is_none();
+        let checked = batch
+            .validate_header()
+            .map_err(|e| e.to_string())
+            .and_then(|()| offsets(&batch));
+        let checked = match (checked, next_offset) {
+            (Ok(span), Some(expected)) if span.base < expected => Err(format!(
+                "baseOffset {} goes back: the previous batch ended before {expected}",
+                span.base
+            )),
+            (checked, _) => checked,
+        };
+        let problem = checked.as_ref().err().cloned();
         print(report, Finding::Batch(position, batch.clone(), problem))
             .map_err(super::DumpLogError::Output)?;
-        if valid {
+        if let Ok(span) = checked {
             max_timestamp_so_far = max_timestamp_so_far.max(batch.max_timestamp());
-            next_offset = Some(batch.last_offset() + 1);
+            next_offset = Some(span.next);
             if let Some(list) = &mut spans {
                 if list.len() < BATCH_SPANS_MAX {
                     list.push(BatchSpan {
                         position,
-                        base_offset: batch.base_offset(),
-                        last_offset: batch.last_offset(),
+                        base_offset: span.base,
+                        last_offset: span.last,
                         max_timestamp_so_far,
                     });
                 } else {
@@ -176,6 +178,28 @@ pub fn scan(
             .map_err(super::DumpLogError::Output)?;
     }
     Ok(Scanned { spans })
+}
+
+/// A batch's offsets, all of which fit an i64.
+struct Offsets {
+    base: i64,
+    last: i64,
+    next: i64,
+}
+
+/// The batch's offsets, or why they cannot be: the CRC does not cover baseOffset, so a
+/// damaged one passes every other check and may leave no room for the offsets after it.
+fn offsets(batch: &RecordBatch) -> Result<Offsets, String> {
+    let base = batch.base_offset();
+    let delta = batch.last_offset_delta();
+    let last = base.checked_add(i64::from(delta));
+    match last.and_then(|last| Some((last, last.checked_add(1)?))) {
+        Some((last, next)) => Ok(Offsets { base, last, next }),
+        None => Err(format!(
+            "baseOffset {base} + lastOffsetDelta {delta} overflows: no offset can follow the \
+             batch (baseOffset is outside the CRC)"
+        )),
+    }
 }
 
 enum Finding {
