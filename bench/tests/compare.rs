@@ -198,6 +198,110 @@ fn a_latency_percentile_regression_fails_when_that_percentile_gates() {
 }
 
 #[test]
+fn failed_sends_only_the_candidate_has_fail_the_gate() {
+    let directory = common::test_dir("compare-errors-gate");
+    let baseline = produce([(1.0, 1.0), (1.01, 0.98), (0.99, 1.02)]);
+    // Failing sends can look faster than succeeding ones.
+    let mut candidate = produce([(1.2, 0.8), (1.21, 0.79), (1.19, 0.81)]);
+    for workload in candidate.runs.iter_mut().flat_map(|run| &mut run.workloads) {
+        workload.errors = 5;
+    }
+    let outcome = compare(&directory, &baseline, &candidate, &[]);
+    assert_eq!(
+        outcome.code,
+        Some(1),
+        "{}{}",
+        outcome.stdout,
+        outcome.stderr
+    );
+    assert_eq!(
+        last_line(&outcome.stdout),
+        "FAIL: errors where the baseline had none: produce 15 errors",
+        "{}",
+        outcome.stdout
+    );
+
+    // Both sides failing the same way is said, not gated.
+    let outcome = compare(&directory, &candidate, &candidate, &[]);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stdout);
+    assert!(
+        outcome
+            .stdout
+            .contains("warning: workload produce: the baseline had 15 errors"),
+        "{}",
+        outcome.stdout
+    );
+    std::fs::remove_dir_all(&directory).expect("clean up");
+}
+
+#[test]
+fn different_options_exit_2_unless_allowed() {
+    let directory = common::test_dir("compare-config");
+    let mut baseline = produce([(1.0, 1.0), (1.01, 0.98), (0.99, 1.02)]);
+    baseline.config["acks"] = "all".into();
+    baseline.config["json"] = "baseline.json".into();
+    let mut candidate = baseline.clone();
+    candidate.config["acks"] = "1".into();
+    candidate.config["json"] = "candidate.json".into();
+
+    let outcome = compare(&directory, &baseline, &candidate, &[]);
+    assert_eq!(
+        outcome.code,
+        Some(2),
+        "{}{}",
+        outcome.stdout,
+        outcome.stderr
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("different options: acks all vs 1; pass --allow-config-diff"),
+        "{}",
+        outcome.stderr
+    );
+
+    let outcome = compare(&directory, &baseline, &candidate, &["--allow-config-diff"]);
+    assert_eq!(
+        outcome.code,
+        Some(0),
+        "{}{}",
+        outcome.stdout,
+        outcome.stderr
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("warning: the configurations differ in: acks all vs 1\n"),
+        "{}",
+        outcome.stdout
+    );
+    std::fs::remove_dir_all(&directory).expect("clean up");
+}
+
+#[test]
+fn a_baseline_that_measured_nothing_exits_2() {
+    let directory = common::test_dir("compare-zero");
+    let baseline = produce([(0.0, 1.0), (1.0, 1.0), (1.0, 1.0)]);
+    let candidate = produce([(1.0, 1.0), (1.0, 1.0), (1.0, 1.0)]);
+    let outcome = compare(&directory, &baseline, &candidate, &[]);
+    assert_eq!(
+        outcome.code,
+        Some(2),
+        "{}{}",
+        outcome.stdout,
+        outcome.stderr
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("the baseline's records/s is 0 in 1 of 3 repetitions"),
+        "{}",
+        outcome.stderr
+    );
+    std::fs::remove_dir_all(&directory).expect("clean up");
+}
+
+#[test]
 fn json_output_carries_the_verdict() {
     let directory = common::test_dir("compare-json");
     let baseline = produce([(1.0, 1.0)]);
@@ -270,5 +374,7 @@ fn help_documents_the_noise_rule() {
         .expect("run pinlog-bench");
     let help = String::from_utf8_lossy(&output.stdout);
     assert!(help.contains("Noise rule"), "{help}");
+    assert!(help.contains("worst"), "{help}");
+    assert!(help.contains("--allow-config-diff"), "{help}");
     assert!(help.contains("--percentile"), "{help}");
 }

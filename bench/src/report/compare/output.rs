@@ -48,14 +48,26 @@ pub fn render(comparison: &Comparison, baseline: &Path, candidate: &Path) -> Str
     }
     let threshold = comparison.max_regression_percent;
     let gated = comparison.rows.iter().filter(|row| row.gated).count();
-    text += &if comparison.passed {
-        format!("PASS: none of {gated} gated metrics regressed beyond {threshold}% and the noise\n")
-    } else {
-        format!(
-            "FAIL: regressed beyond {threshold}% and the noise: {}\n",
+    if comparison.passed {
+        text += &format!(
+            "PASS: none of {gated} gated metrics regressed beyond {threshold}% and the noise\n"
+        );
+        return text;
+    }
+    let mut failures = Vec::new();
+    if !comparison.regressions.is_empty() {
+        failures.push(format!(
+            "regressed beyond {threshold}% and the noise: {}",
             comparison.regressions.join(", ")
-        )
-    };
+        ));
+    }
+    if !comparison.new_errors.is_empty() {
+        failures.push(format!(
+            "errors where the baseline had none: {}",
+            comparison.new_errors.join(", ")
+        ));
+    }
+    text += &format!("FAIL: {}\n", failures.join("; "));
     text
 }
 
