@@ -10,10 +10,12 @@
 //! stops after that many records, `--until-end` at the log end offsets of when it started,
 //! `--timeout-ms` once nothing new arrived for that long.
 //!
+//! A fetched chunk may end with a partial batch and nothing else may be broken ([`fetched`]).
 //! Batches are checked (length, CRC32C), decompressed under
 //! [`DECOMPRESSED_BATCH_BYTES_MAX`], control batches skipped, and records before the position
 //! (a batch that starts earlier than the requested offset) dropped.
 
+mod fetched;
 pub(crate) mod output;
 mod start;
 
@@ -23,11 +25,11 @@ use std::time::{Duration, Instant};
 
 use pinlog_protocol::error_code::ErrorCode;
 use pinlog_protocol::limits::DECOMPRESSED_BATCH_BYTES_MAX;
-use pinlog_protocol::records::{BatchError, Batches};
+use pinlog_protocol::records::BatchError;
 
 use self::output::{Format, TextOptions};
 use self::start::{Bounds, StartOffset};
-use crate::client::records::Fetched;
+use crate::client::records::{Fetched, FETCH_PARTITION_BYTES_MAX};
 use crate::client::{Client, ClientError, KafkaError};
 use crate::common::Bootstrap;
 
@@ -104,6 +106,27 @@ pub enum ConsumeError {
     },
     #[error("{topic}/{partition}: the batch at offset {offset} is invalid: {source}")]
     Batch {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        source: BatchError,
+    },
+    #[error(
+        "{topic}/{partition}: the data fetched at offset {offset} cannot be split into batches: \
+         {source}"
+    )]
+    Unsplittable {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        source: BatchError,
+    },
+    #[error(
+        "{topic}/{partition}: the batch at offset {offset} arrived cut short ({source}): it is \
+         larger than the {FETCH_PARTITION_BYTES_MAX} bytes fetched per partition, or the \
+         response is corrupt"
+    )]
+    CutShort {
         topic: String,
         partition: i32,
         offset: i64,
@@ -288,9 +311,14 @@ impl Consumer<'_> {
             offset,
             source,
         };
-        // A partial batch at the end is where the response's size bound cut: it comes whole
-        // in the next fetch, so the iteration just ends there.
-        for batch in Batches::new(fetched.records).map_while(Result::ok) {
+        let split =
+            fetched::split(fetched.records).map_err(|source| ConsumeError::Unsplittable {
+                topic: topic.clone(),
+                partition,
+                offset: start,
+                source,
+            })?;
+        for batch in split.batches {
             if batch.last_offset() < position {
                 continue;
             }
@@ -321,7 +349,17 @@ impl Consumer<'_> {
             position = position.max(batch.last_offset() + 1);
             self.positions.insert(partition, position);
         }
-        Ok(())
+        // A partial last batch is where the response's size bound cut: it comes whole in the
+        // next fetch, which starts at it. Without progress that fetch would be this one again.
+        match split.partial_tail {
+            Some(source) if position == start => Err(ConsumeError::CutShort {
+                topic: topic.clone(),
+                partition,
+                offset: start,
+                source,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Commits the positions that moved since the last commit, with `--group` and without
