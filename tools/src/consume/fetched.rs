@@ -1,4 +1,4 @@
-//! Splitting one partition's fetched records into batches.
+//! Splitting one partition's fetched records into batches, and the offsets a batch spans.
 //!
 //! A Fetch response may end with a partial batch: the broker cut there at the size bound, and
 //! the batch comes whole in the next fetch, which starts at its offset. That is the only
@@ -40,9 +40,19 @@ pub fn split(records: Bytes) -> Result<Split, BatchError> {
     })
 }
 
+/// The offset after `batch`'s last, or `None` when baseOffset + lastOffsetDelta + 1 does not
+/// fit an i64. The CRC does not cover baseOffset, so only this check stands between a flipped
+/// bit there and an overflow.
+pub fn next_offset(batch: &RecordBatch) -> Option<i64> {
+    batch
+        .base_offset()
+        .checked_add(i64::from(batch.last_offset_delta()))
+        .and_then(|last| last.checked_add(1))
+}
+
 #[cfg(test)]
 mod tests {
-    use pinlog_protocol::records::{BatchBuilder, NewRecord};
+    use pinlog_protocol::records::{set_base_offset, BatchBuilder, NewRecord};
 
     use super::*;
 
@@ -111,5 +121,21 @@ mod tests {
         let split = split(chunk(&[&first[..first.len() / 2]])).expect("splitting");
         assert!(split.batches.is_empty());
         assert!(split.partial_tail.is_some());
+    }
+
+    #[test]
+    fn a_base_offset_at_the_end_of_the_range_has_no_next_offset() {
+        let mut bytes = batch(0, 1);
+        assert_eq!(next_offset(&split_whole(chunk(&[&bytes]))[0]), Some(1));
+        set_base_offset(&mut bytes, i64::MAX).expect("rewriting");
+        let batches = split_whole(chunk(&[&bytes]));
+        assert_eq!(
+            batches[0].validate_header().map_err(|e| e.to_string()),
+            Ok(())
+        );
+        assert_eq!(next_offset(&batches[0]), None);
+        let mut bytes = batch(0, 3);
+        set_base_offset(&mut bytes, i64::MAX - 1).expect("rewriting");
+        assert_eq!(next_offset(&split_whole(chunk(&[&bytes]))[0]), None);
     }
 }

@@ -11,7 +11,7 @@
 //! `--timeout-ms` once nothing new arrived for that long.
 //!
 //! A fetched chunk may end with a partial batch and nothing else may be broken ([`fetched`]).
-//! Batches are checked (length, CRC32C), decompressed under
+//! Batches are checked (length, CRC32C, offsets that fit an i64), decompressed under
 //! [`DECOMPRESSED_BATCH_BYTES_MAX`], control batches skipped, and records before the position
 //! (a batch that starts earlier than the requested offset) dropped.
 
@@ -131,6 +131,16 @@ pub enum ConsumeError {
         partition: i32,
         offset: i64,
         source: BatchError,
+    },
+    #[error(
+        "{topic}/{partition}: the batch at offset {base_offset} is corrupt: baseOffset + \
+         lastOffsetDelta {last_offset_delta} + 1 overflows an offset"
+    )]
+    OffsetOverflow {
+        topic: String,
+        partition: i32,
+        base_offset: i64,
+        last_offset_delta: i32,
     },
     #[error("committing offsets of group {group}: partition {partition}: {error}")]
     Commit {
@@ -319,7 +329,15 @@ impl Consumer<'_> {
                 source,
             })?;
         for batch in split.batches {
-            if batch.last_offset() < position {
+            let Some(next) = fetched::next_offset(&batch) else {
+                return Err(ConsumeError::OffsetOverflow {
+                    topic: topic.clone(),
+                    partition,
+                    base_offset: batch.base_offset(),
+                    last_offset_delta: batch.last_offset_delta(),
+                });
+            };
+            if next <= position {
                 continue;
             }
             batch
@@ -346,7 +364,7 @@ impl Consumer<'_> {
                 }
             }
             // Past the whole batch: a control batch, or offsets the log cleaner removed.
-            position = position.max(batch.last_offset() + 1);
+            position = position.max(next);
             self.positions.insert(partition, position);
         }
         // A partial last batch is where the response's size bound cut: it comes whole in the
