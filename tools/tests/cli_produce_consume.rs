@@ -375,6 +375,16 @@ fn acks_settings_and_errors() {
         b"k:v\nno separator\n",
     );
     assert!(error.contains("line 2 has no key separator"), "{error}");
+    // A line over the 1 MiB cap (Kafka's default max.message.bytes) is refused by its number
+    // before it is buffered or sent.
+    let mut input = b"short\n".to_vec();
+    input.extend(vec![b'x'; 1024 * 1024 + 1]);
+    input.push(b'\n');
+    let error = failure_with_input(&broker, &["produce", "t", "--partition", "0"], &input);
+    assert!(
+        error.contains("line 2 is longer than 1048576 bytes"),
+        "{error}"
+    );
     let error = failure(&broker, &["consume", "t", "--from-timestamp", "yesterday"]);
     assert!(error.contains("invalid --from-timestamp"), "{error}");
 
