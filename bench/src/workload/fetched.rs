@@ -32,12 +32,11 @@ pub fn read_records(
     mut on_record: impl FnMut(&Record),
 ) -> Result<i64, FetchedError> {
     let mut next = from;
-    let mut whole_batches = 0usize;
-    for batch in Batches::new(records) {
+    for (whole_batches_before, batch) in Batches::new(records).enumerate() {
         let batch = match batch {
             Ok(batch) => batch,
             // The size limit cut the last batch: it is fetched again, whole, next time.
-            Err(BatchError::Truncated { .. }) if whole_batches > 0 => break,
+            Err(BatchError::Truncated { .. }) if whole_batches_before > 0 => break,
             Err(source) => {
                 return Err(FetchedError::Framing {
                     offset: next,
@@ -45,7 +44,6 @@ pub fn read_records(
                 })
             }
         };
-        whole_batches += 1;
         let offset = batch.base_offset();
         // The CRC does not cover baseOffset: a hostile one must not wrap the position.
         let after_batch = offset
