@@ -22,9 +22,13 @@ pub fn bind(address: std::net::SocketAddr) -> Result<TcpListener, BrokerError> {
 /// Accepts connections until the shard shuts down; each connection is a task of its own.
 pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
     let connections = Rc::new(glommio::sync::Gate::new());
+    // One accept stays pending across the shutdown polls. Dropping it when the poll's timer
+    // won could drop a connection the kernel had already accepted for it: the client's
+    // requests then went unanswered until its own timeout.
+    let mut accept = Box::pin(listener.accept());
     loop {
         let accepted = futures::future::select(
-            Box::pin(listener.accept()),
+            &mut accept,
             Box::pin(glommio::timer::sleep(Duration::from_millis(
                 SHUTDOWN_POLL_MS,
             ))),
@@ -34,11 +38,16 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
             break;
         }
         let stream = match accepted {
-            futures::future::Either::Left((Ok(stream), _)) => stream,
-            futures::future::Either::Left((Err(error), _)) => {
-                tracing::warn!(shard = shard.id(), "accept failed: {error}");
-                glommio::timer::sleep(Duration::from_millis(10)).await;
-                continue;
+            futures::future::Either::Left((result, _)) => {
+                accept = Box::pin(listener.accept());
+                match result {
+                    Ok(stream) => stream,
+                    Err(error) => {
+                        tracing::warn!(shard = shard.id(), "accept failed: {error}");
+                        glommio::timer::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                }
             }
             futures::future::Either::Right(_) => continue,
         };
@@ -52,6 +61,7 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener) {
         }
     }
     // Stop accepting first, then wait for the open connections to finish what they read.
+    drop(accept);
     drop(listener);
     let drained = futures::future::select(
         Box::pin(connections.close()),
