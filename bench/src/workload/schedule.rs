@@ -84,6 +84,20 @@ impl StopAt {
     }
 }
 
+impl StopAt {
+    /// When the next record is due, or `None` once the producer should stop: `sent` records
+    /// went out, the deadline passed at `now`, or the next record would be due after it.
+    pub fn next_due(&self, pace: &mut Pace, now: Instant, sent: u64) -> Option<Instant> {
+        if self.reached(now, sent) {
+            return None;
+        }
+        let due = pace.next_due(now);
+        self.deadline
+            .is_none_or(|deadline| due < deadline)
+            .then_some(due)
+    }
+}
+
 /// Share `index` of `total` split over `parts` (the first ones take the remainder).
 pub fn share(total: u64, parts: u32, index: u32) -> u64 {
     let parts = u64::from(parts.max(1));

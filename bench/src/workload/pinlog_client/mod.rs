@@ -216,6 +216,31 @@ impl Leaders {
 
 type TaskResult = Result<(Recorder, std::time::Instant), WorkloadError>;
 
+/// Spawns `run` on this executor for each of `indexes` (producer or consumer numbers).
+fn spawn_each<F, Task>(
+    indexes: Vec<u32>,
+    args: &Rc<LoadArgs>,
+    plan: &Rc<Plan>,
+    tally: &Arc<Tally>,
+    run: F,
+) -> Vec<glommio::Task<TaskResult>>
+where
+    F: Fn(Rc<LoadArgs>, Rc<Plan>, u32, Arc<Tally>) -> Task,
+    Task: std::future::Future<Output = TaskResult> + 'static,
+{
+    indexes
+        .into_iter()
+        .map(|index| {
+            glommio::spawn_local(run(
+                Rc::clone(args),
+                Rc::clone(plan),
+                index,
+                Arc::clone(tally),
+            ))
+        })
+        .collect()
+}
+
 /// Runs the plan: one pinned executor per core, the connections spread over them.
 pub fn execute(args: &LoadArgs, plan: &Plan) -> Result<Outcome, WorkloadError> {
     let cores = args.core_list();
@@ -248,30 +273,8 @@ pub fn execute(args: &LoadArgs, plan: &Plan) -> Result<Outcome, WorkloadError> {
             .name(&format!("pinlog-bench-{core}"))
             .spawn(move || async move {
                 let (args, plan) = (Rc::new(args), Rc::new(plan));
-                let consumer_tasks: Vec<_> = my_consumers
-                    .into_iter()
-                    .map(|index| {
-                        let task = consumer::run(
-                            Rc::clone(&args),
-                            Rc::clone(&plan),
-                            index,
-                            Arc::clone(&tally),
-                        );
-                        glommio::spawn_local(task)
-                    })
-                    .collect();
-                let producer_tasks: Vec<_> = my_producers
-                    .into_iter()
-                    .map(|index| {
-                        let task = producer::run(
-                            Rc::clone(&args),
-                            Rc::clone(&plan),
-                            index,
-                            Arc::clone(&tally),
-                        );
-                        glommio::spawn_local(task)
-                    })
-                    .collect();
+                let consumer_tasks = spawn_each(my_consumers, &args, &plan, &tally, consumer::run);
+                let producer_tasks = spawn_each(my_producers, &args, &plan, &tally, producer::run);
                 let produced: Vec<TaskResult> = futures::future::join_all(producer_tasks).await;
                 let consumed: Vec<TaskResult> = futures::future::join_all(consumer_tasks).await;
                 (produced, consumed)

@@ -102,15 +102,7 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
         tally,
     };
     let mut sent = 0u64;
-    loop {
-        let now = Instant::now();
-        if stop.reached(now, sent) {
-            break;
-        }
-        let due = pace.next_due(now);
-        if stop.deadline.is_some_and(|deadline| due >= deadline) {
-            break;
-        }
+    while let Some(due) = stop.next_due(&mut pace, Instant::now(), sent) {
         // Until the record is due, send the batches whose linger ran out.
         loop {
             let now = Instant::now();

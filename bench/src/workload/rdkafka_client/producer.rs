@@ -131,15 +131,7 @@ pub fn run(
             .map(|total| share(total, args.producers, index)),
     };
     let mut sent = 0u64;
-    loop {
-        let now = Instant::now();
-        if stop.reached(now, sent) {
-            break;
-        }
-        let due = pace.next_due(now);
-        if stop.deadline.is_some_and(|deadline| due >= deadline) {
-            break;
-        }
+    while let Some(due) = stop.next_due(&mut pace, Instant::now(), sent) {
         wait_until(&producer, due);
         let payload = payloads.next(stamp(due));
         let target = &produce.partitions[partitioner.choose(&payload)];
