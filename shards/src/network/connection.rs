@@ -10,14 +10,15 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::channel::oneshot;
 use futures::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use glommio::channels::local_channel::{self, LocalReceiver, LocalSender};
 use glommio::net::TcpStream;
 use glommio::sync::StaticPermit;
-use pinlog_protocol::frame::{frame_bytes_needed, split_frame, FRAME_PREFIX_BYTES};
+use pinlog_protocol::frame::FRAME_PREFIX_BYTES;
 
+use super::read_buffer::ReadBuffer;
 use crate::handlers::{self, Outcome};
 use crate::limits::{
     CONNECTION_READ_BUFFER_BYTES, CONNECTION_REQUESTS_IN_FLIGHT_MAX, SHUTDOWN_POLL_MS,
@@ -70,9 +71,12 @@ async fn read_requests(
 ) -> Result<(), String> {
     let frame_bytes_max = shard.config().request_bytes_max;
     let budget_max = shard.config().shard_inflight_bytes_max as u64;
-    let mut buf = BytesMut::with_capacity(CONNECTION_READ_BUFFER_BYTES);
+    let mut buf = ReadBuffer::with_capacity(CONNECTION_READ_BUFFER_BYTES);
     loop {
-        while let Some(frame) = split_frame(&mut buf, frame_bytes_max).map_err(|e| e.to_string())? {
+        while let Some(frame) = buf
+            .split_frame(frame_bytes_max)
+            .map_err(|e| e.to_string())?
+        {
             let units = ((frame.len() + FRAME_PREFIX_BYTES) as u64).min(budget_max);
             let Ok(budget) = shard.inflight_bytes().acquire_static_permit(units).await else {
                 return Ok(()); // the budget closes only at shutdown
@@ -86,17 +90,13 @@ async fn read_requests(
             tracing::debug!(shard = shard.id(), "closing a connection at shutdown");
             return Ok(());
         }
-        let needed = frame_bytes_needed(&buf, frame_bytes_max)
-            .map_err(|e| e.to_string())?
-            .unwrap_or(FRAME_PREFIX_BYTES);
-        let want = needed
-            .saturating_sub(buf.len())
-            .max(CONNECTION_READ_BUFFER_BYTES);
-        let start = buf.len();
-        buf.resize(start + want, 0);
-        match reader.read(&mut buf[start..]).await {
+        let want = buf
+            .bytes_wanted(frame_bytes_max, CONNECTION_READ_BUFFER_BYTES)
+            .map_err(|e| e.to_string())?;
+        let read = reader.read(buf.spare(want)).await;
+        buf.commit(*read.as_ref().unwrap_or(&0));
+        match read {
             Ok(0) => {
-                buf.truncate(start);
                 return if buf.is_empty() {
                     Ok(())
                 } else {
@@ -106,8 +106,8 @@ async fn read_requests(
                     ))
                 };
             }
-            Ok(read) => buf.truncate(start + read),
-            Err(error) if is_timeout(&error) => buf.truncate(start),
+            Ok(_) => {}
+            Err(error) if is_timeout(&error) => {}
             Err(error) => return Err(format!("reading: {error}")),
         }
     }

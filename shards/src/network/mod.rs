@@ -2,6 +2,7 @@
 //! listener sets it) and the kernel spreads connections; a connection stays on its shard.
 
 mod connection;
+mod read_buffer;
 
 use std::rc::Rc;
 use std::time::Duration;
