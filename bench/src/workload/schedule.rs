@@ -13,7 +13,7 @@
 //! same on every core.
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Bytes of the send timestamp at the start of every end-to-end record value.
 pub const STAMP_BYTES: usize = 8;
@@ -115,6 +115,23 @@ fn clock_base() -> Instant {
     *BASE.get_or_init(Instant::now)
 }
 
+/// `at` as milliseconds since the Unix epoch (a record timestamp), without reading the
+/// system clock again: the wall clock is read once, beside the shared clock's base.
+pub fn wall_clock_ms(at: Instant) -> i64 {
+    static WALL_BASE_MS: OnceLock<i64> = OnceLock::new();
+    let base = clock_base();
+    let base_ms = *WALL_BASE_MS.get_or_init(|| {
+        let since_base = base.elapsed();
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_sub(since_base);
+        i64::try_from(wall.as_millis()).unwrap_or(i64::MAX)
+    });
+    let offset = i64::try_from(at.saturating_duration_since(base).as_millis()).unwrap_or(0);
+    base_ms.saturating_add(offset)
+}
+
 /// `at` as nanoseconds on the shared clock (0 for instants before its base).
 pub fn stamp(at: Instant) -> u64 {
     let nanos = at.saturating_duration_since(clock_base()).as_nanos();
@@ -181,6 +198,24 @@ mod tests {
             records: None,
         };
         assert!(by_time.reached(now, 0));
+    }
+
+    #[test]
+    fn wall_clock_follows_the_system_clock() {
+        let system_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let derived = wall_clock_ms(Instant::now());
+        assert!(
+            (derived - system_ms).abs() < 1000,
+            "{derived} vs {system_ms}"
+        );
+        let later = wall_clock_ms(Instant::now() + Duration::from_secs(60));
+        assert!(
+            (later - derived - 60_000).abs() < 1000,
+            "{later} vs {derived}"
+        );
     }
 
     #[test]
