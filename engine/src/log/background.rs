@@ -35,6 +35,8 @@ pub(crate) enum Job {
     Delete {
         segment_bases: Vec<i64>,
         log_start: i64,
+        /// One of them whose file may become the log's spare (see `log::recycle`).
+        spare_candidate: Option<i64>,
         done: oneshot::Sender<Result<(), EngineError>>,
     },
     /// Cut [`ERASE_CHUNK_BYTES`] off the end of the first of `paths` (deleted segments' files),
@@ -128,13 +130,33 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
         Job::Delete {
             segment_bases,
             log_start,
+            spare_candidate,
             done,
-        } => match blocking::run(move || delete_files(&dir, &segment_bases, log_start)).await {
-            Ok(paths) => push(inner, Job::Erase { paths, done }),
-            Err(error) => {
-                let _ = done.send(Err(error));
+        } => {
+            // Decided here, on the shard: only this job makes a spare and only a roll takes
+            // one (after this job has set the flag), so the two never race for the file.
+            let spare_candidate = spare_candidate.filter(|_| !inner.state.borrow().spare_segment);
+            let deleted = blocking::run(move || {
+                let mut paths = delete_files(&dir, &segment_bases, log_start)?;
+                let spare = spare_candidate.is_some_and(|base| {
+                    let renamed = deleted_path(&segment_path(&dir, base, LOG_SUFFIX));
+                    super::recycle::keep_spare(&dir, &mut paths, &renamed)
+                });
+                Ok::<_, EngineError>((paths, spare))
+            })
+            .await;
+            match deleted {
+                Ok((paths, spare)) => {
+                    if spare {
+                        inner.state.borrow_mut().spare_segment = true;
+                    }
+                    push(inner, Job::Erase { paths, done });
+                }
+                Err(error) => {
+                    let _ = done.send(Err(error));
+                }
             }
-        },
+        }
         Job::Erase { mut paths, done } => {
             let Some(path) = paths.first().cloned() else {
                 let _ = done.send(Ok(()));
@@ -190,6 +212,13 @@ fn erase_chunk(path: &Path) -> Result<bool, EngineError> {
     Ok(false)
 }
 
+/// The name a deleted segment's data file has until it is erased.
+fn deleted_path(data: &Path) -> PathBuf {
+    let mut deleted = data.to_path_buf().into_os_string();
+    deleted.push(format!(".{DELETED_SUFFIX}"));
+    PathBuf::from(deleted)
+}
+
 /// The files to erase: the renamed data files.
 fn delete_files(
     dir: &Path,
@@ -199,9 +228,7 @@ fn delete_files(
     let mut renamed = Vec::new();
     for &base in segment_bases {
         let data = segment_path(dir, base, LOG_SUFFIX);
-        let mut deleted = data.clone().into_os_string();
-        deleted.push(format!(".{DELETED_SUFFIX}"));
-        let deleted = PathBuf::from(deleted);
+        let deleted = deleted_path(&data);
         match std::fs::rename(&data, &deleted) {
             Ok(()) => renamed.push(deleted),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

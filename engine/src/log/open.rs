@@ -42,6 +42,7 @@ pub(crate) async fn open(
 ) -> Result<Rc<LogInner>, EngineError> {
     std::fs::create_dir_all(dir).map_err(|e| EngineError::io("create directory", dir, e))?;
     super::background::remove_deleted_leftovers(dir)?;
+    super::recycle::discard_spare(dir)?;
     storage.prime_device_probe(dir).await?;
     let faults = storage.faults();
     let mut bases = list_segments(dir)?;
@@ -122,6 +123,7 @@ pub(crate) async fn open(
         failed: None,
         closed: false,
         deleted: false,
+        spare_segment: false,
         producers,
         background: Default::default(),
     };
@@ -320,6 +322,7 @@ async fn recover_segment(
         indexes: scanned.indexes,
         persisted_index_entries: (0, 0),
         start_total: 0,
+        recycled: false,
     })
 }
 
@@ -342,6 +345,10 @@ async fn read_tail(file: &SegmentFile, data_end: u64) -> Result<Vec<u8>, EngineE
 
 /// Truncation with the append permit held and everything flushed (see `truncate_to`).
 pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result<i64, EngineError> {
+    // Offsets may go back below the spare's old batches: they could pass for new ones.
+    if std::mem::take(&mut inner.state.borrow_mut().spare_segment) {
+        super::recycle::discard_spare(&inner.dir)?;
+    }
     let doomed: Vec<i64> = {
         let state = inner.state.borrow();
         let keep_first = state.segments.range(..=offset).next_back().map(|(b, _)| *b);
@@ -450,6 +457,8 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     // active segment's new end (the old counter may be smaller than its data: it counts only
     // bytes appended since open).
     active.start_total = 0;
+    // The file was cut at the data's end: no old bytes of a recycled file remain.
+    active.recycled = false;
     active.allocated_len = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
     state.appended_total = data_len;
     state.written_total = data_len;

@@ -20,7 +20,7 @@ impl PartitionLog {
     /// held; the only wait is the new file's creation: it is pre-allocated by the flusher's
     /// first write and its directory entry synced by the next fdatasync.
     pub(crate) async fn roll(&self) -> Result<(), EngineError> {
-        let (base, encoded) = {
+        let (base, encoded, use_spare) = {
             let mut state = self.inner.state.borrow_mut();
             state.seal_active();
             let old_base = state.active().base_offset;
@@ -32,7 +32,7 @@ impl PartitionLog {
                 segment_base: old_base,
             });
             state.background.start();
-            (base, encoded)
+            (base, encoded, std::mem::take(&mut state.spare_segment))
         };
         background::push(
             &self.inner,
@@ -44,8 +44,14 @@ impl PartitionLog {
         kick(&self.inner);
         // Read the config first: a borrow in the call's arguments would live across the await.
         let interval = self.inner.state.borrow().config.index_interval_bytes;
-        let created =
-            open_rolled_segment(&self.inner.dir, base, &self.inner.faults, interval).await;
+        let created = open_rolled_segment(
+            &self.inner.dir,
+            base,
+            &self.inner.faults,
+            interval,
+            use_spare,
+        )
+        .await;
         let mut state = self.inner.state.borrow_mut();
         let mut segment = match created {
             Ok(segment) => segment,
@@ -154,15 +160,22 @@ impl PartitionLog {
         if doomed.is_empty() {
             return Ok(0);
         }
-        let log_start = {
+        let (log_start, spare_candidate) = {
             let mut state = self.inner.state.borrow_mut();
+            // A file no read holds can become the spare: once the segment leaves the state no
+            // new read can find it, so nothing will read the new data in it as the old.
+            let mut spare_candidate = None;
             for base in &doomed {
-                state.segments.remove(base);
+                if let Some(segment) = state.segments.remove(base) {
+                    if Rc::strong_count(&segment.file) == 1 {
+                        spare_candidate = Some(*base);
+                    }
+                }
             }
             let first = state.active().base_offset;
             let first = state.segments.keys().next().copied().unwrap_or(first);
             state.log_start_offset = state.log_start_offset.max(first);
-            state.log_start_offset
+            (state.log_start_offset, spare_candidate)
         };
         let (done, deleted) = futures::channel::oneshot::channel();
         background::push(
@@ -170,6 +183,7 @@ impl PartitionLog {
             Job::Delete {
                 segment_bases: doomed.clone(),
                 log_start,
+                spare_candidate,
                 done,
             },
         );
@@ -240,6 +254,9 @@ impl PartitionLog {
         self.wait_background().await;
         self.persist_active_indexes();
         if flushed.is_ok() {
+            self.cut_recycled_tail().await;
+        }
+        if flushed.is_ok() {
             let state = self.inner.state.borrow();
             let snapshot = state.producers.encode_snapshot(state.next_offset);
             if let Err(error) =
@@ -288,6 +305,24 @@ impl PartitionLog {
         Ok(())
     }
 
+    /// Cuts the old bytes past the data of a recycled active segment (see `log::recycle`),
+    /// so that the closed log ends cleanly for offline tools. Recovery would reject them
+    /// anyway: a failure here is only logged.
+    async fn cut_recycled_tail(&self) {
+        let cut = {
+            let state = self.inner.state.borrow();
+            let active = state.active();
+            active
+                .recycled
+                .then(|| (active.file.clone(), active.readable_len))
+        };
+        if let Some((file, data_len)) = cut {
+            if let Err(error) = file.truncate(data_len).await {
+                tracing::warn!(%error, "could not cut a recycled segment's old bytes at close");
+            }
+        }
+    }
+
     fn persist_active_indexes(&self) {
         let state = self.inner.state.borrow();
         let active = state.active();
@@ -310,19 +345,24 @@ impl PartitionLog {
     }
 }
 
-/// Creates the empty segment file a roll starts, with no wait but its creation: the flusher
-/// pre-allocates it before its first write and the next fdatasync syncs the directory entry
+/// Opens the segment file a roll starts, with no wait but its creation: the spare file renamed
+/// (`use_spare`, see `log::recycle`) or an empty one. The flusher pre-allocates what the file
+/// lacks before its first write there, and the next fdatasync syncs the directory entry
 /// (`Background::dir_unsynced`) before any Durable append in it completes.
 async fn open_rolled_segment(
     dir: &std::path::Path,
     base: i64,
     faults: &Option<Rc<crate::io::FaultPlan>>,
     index_interval_bytes: u32,
+    use_spare: bool,
 ) -> Result<Segment, EngineError> {
     let path = segment_path(dir, base, LOG_SUFFIX);
+    let recycled = use_spare && super::recycle::take_spare(dir, &path);
     let file = Rc::new(SegmentFile::open(&path, true, faults.clone()).await?);
-    // A file left at this name by an earlier life of the log holds nothing valid now.
-    if file.size().await? > 0 {
+    let size = file.size().await?;
+    // Without the spare, a file left at this name by an earlier life of the log holds
+    // nothing valid now.
+    if !recycled && size > 0 {
         file.truncate(0).await?;
     }
     Ok(Segment {
@@ -332,11 +372,12 @@ async fn open_rolled_segment(
         next_offset: base,
         max_timestamp: -1,
         first_timestamp: None,
-        allocated_len: 0,
+        allocated_len: if recycled { size } else { 0 },
         created_ms: now_ms() as i64,
         indexes: SegmentIndexes::new(base, index_interval_bytes),
         persisted_index_entries: (0, 0),
         start_total: 0,
+        recycled,
     })
 }
 
@@ -365,5 +406,6 @@ pub(crate) async fn create_segment(
         indexes: SegmentIndexes::new(base, index_interval_bytes),
         persisted_index_entries: (0, 0),
         start_total: 0,
+        recycled: false,
     })
 }

@@ -115,6 +115,9 @@ pub(crate) struct LogState {
     /// Closed (or deleted): the segments are gone and every call is refused.
     pub closed: bool,
     pub deleted: bool,
+    /// A spare segment file waits in the log's directory for the next roll (at most one per
+    /// log: see `log::recycle`).
+    pub spare_segment: bool,
     pub producers: ProducerStateTable,
     pub background: Background,
 }

@@ -15,6 +15,9 @@ use crate::io::SegmentFile;
 pub const LOG_SUFFIX: &str = "log";
 pub const INDEX_SUFFIX: &str = "index";
 pub const TIME_INDEX_SUFFIX: &str = "timeindex";
+/// A log's spare segment file: a deleted segment's data file kept for the next roll (see
+/// `log::recycle`). Not a segment name, so recovery does not see it.
+pub const SPARE_SEGMENT_FILE: &str = "spare-segment";
 
 /// `<dir>/<base_offset:020>.<suffix>`, Kafka's naming.
 pub fn segment_path(dir: &Path, base_offset: i64, suffix: &str) -> PathBuf {
@@ -54,6 +57,10 @@ pub struct Segment {
     /// For the active segment: the log's byte counter at this segment's file position 0, so
     /// that file positions map to the log-wide counters the flusher advances.
     pub start_total: u64,
+    /// The file is a deleted segment's, reused (see `log::recycle`): past the data lie that
+    /// segment's old bytes, which recovery rejects (their offsets are below this segment's)
+    /// and which a clean close cuts off.
+    pub recycled: bool,
 }
 
 impl Segment {

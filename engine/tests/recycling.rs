@@ -1,0 +1,245 @@
+//! Segment recycling: a segment retention deleted becomes the file of the next roll, and the
+//! old batches left in it past the new data are never served or recovered as new ones.
+
+mod support;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use pinlog_engine::{Durability, LogConfig, PartitionLog, ShardStorage};
+use pinlog_protocol::records::{BatchBuilder, NewRecord, RecordBatch};
+use support::{run, test_dir, values};
+
+/// Every batch has this size, a divisor of a page: new batches end where old batches began,
+/// so a page-aligned end of the new data is followed by a whole old batch with a valid CRC.
+const BATCH_BYTES: usize = 512;
+const SEGMENT_BYTES: u64 = 16 * 1024;
+const BATCHES_PER_PAGE: usize = 4096 / BATCH_BYTES;
+
+fn config() -> LogConfig {
+    LogConfig {
+        segment_bytes: SEGMENT_BYTES,
+        retention_bytes: Some(SEGMENT_BYTES),
+        retention_ms: None,
+        index_interval_bytes: 1024,
+        ..LogConfig::default()
+    }
+}
+
+/// A one-record batch of exactly `BATCH_BYTES` whose value names `tag`.
+fn sized_batch(tag: u64) -> RecordBatch {
+    let build = |padding: usize| {
+        let mut builder = BatchBuilder::new();
+        builder.push(NewRecord {
+            key: None,
+            value: Some(Bytes::from(format!(
+                "value-{tag:08}-{}",
+                "x".repeat(padding)
+            ))),
+            headers: Vec::new(),
+            timestamp: 1_700_000_000_000 + tag as i64,
+        });
+        RecordBatch::new(builder.build().expect("building a batch")).expect("a batch")
+    };
+    let mut padding = 300;
+    for _ in 0..8 {
+        let size = build(padding).size_bytes();
+        if size == BATCH_BYTES {
+            return build(padding);
+        }
+        padding = (padding + BATCH_BYTES).saturating_sub(size);
+    }
+    panic!("no padding gives a batch of {BATCH_BYTES} bytes");
+}
+
+fn spare(dir: &Path) -> PathBuf {
+    dir.join("spare-segment")
+}
+
+fn newest_segment(dir: &Path) -> PathBuf {
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("listing the log")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|x| x == "log"))
+        .collect();
+    logs.sort();
+    logs.pop().expect("a segment")
+}
+
+/// Appends batches tagged from `*next` on until the log holds `target_segments` segments.
+async fn append_until_segments(log: &PartitionLog, next: &mut u64, target_segments: usize) {
+    while log.segment_count() < target_segments {
+        log.append(&[sized_batch(*next)], Durability::Written, 0)
+            .await
+            .expect("an append");
+        *next += 1;
+    }
+}
+
+/// Fills a few segments, lets retention delete the oldest, and returns the spare's inode.
+async fn log_with_spare(log: &PartitionLog, next: &mut u64, dir: &Path) -> u64 {
+    append_until_segments(log, next, 4).await;
+    log.flush().await.expect("a flush");
+    let deleted = log.enforce_retention().await.expect("retention");
+    assert!(deleted > 0, "retention deleted nothing");
+    std::fs::metadata(spare(dir))
+        .expect("retention kept a deleted segment as the spare")
+        .ino()
+}
+
+/// What the log must hold: (offset, value) of every batch from `first` to `end`.
+fn expected_values(first: u64, end: u64) -> Vec<(i64, Bytes)> {
+    (first..end)
+        .map(|tag| {
+            let batch = sized_batch(tag);
+            let chunk = batch.as_bytes().clone();
+            let (_, value) = values(&[chunk]).remove(0);
+            (tag as i64, value)
+        })
+        .collect()
+}
+
+async fn read_all(log: &PartitionLog) -> Vec<(i64, Bytes)> {
+    let mut out = Vec::new();
+    let mut offset = log.log_start_offset();
+    while offset < log.log_end_offset() {
+        let read = log.read(offset, 64 * 1024).await.expect("a read");
+        let got = values(&read.chunks);
+        offset = got.last().expect("progress").0 + 1;
+        out.extend(got);
+    }
+    out
+}
+
+/// The roll after retention writes into the deleted segment's file; a crash then leaves old
+/// batches, CRC-valid and at batch boundaries, right after the new data's page-aligned end.
+/// Recovery must end the log at the new data: the old batches' offsets go back.
+#[test]
+fn a_recycled_segment_recovers_to_its_new_data_only() {
+    let root = test_dir("recycle-crash");
+    let dir = root.join("t-0");
+    run(async {
+        let storage = ShardStorage::new(&root, 0);
+        let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
+        let mut next = 0;
+        let spare_inode = log_with_spare(&log, &mut next, &dir).await;
+        let segments = log.segment_count();
+        append_until_segments(&log, &mut next, segments + 1).await;
+        let active = newest_segment(&dir);
+        assert_eq!(
+            std::fs::metadata(&active).unwrap().ino(),
+            spare_inode,
+            "the roll reused the spare"
+        );
+        assert!(!spare(&dir).exists(), "the spare was taken");
+        // A page of new batches in the recycled file, durable, then a crash.
+        for _ in 1..BATCHES_PER_PAGE {
+            log.append(&[sized_batch(next)], Durability::Durable, 0)
+                .await
+                .unwrap();
+            next += 1;
+        }
+        let start = log.log_start_offset() as u64;
+        assert_eq!(log.log_end_offset(), next as i64);
+        drop(log);
+        glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        let file_len = std::fs::metadata(&active).unwrap().len();
+        assert!(
+            file_len >= 4096 + BATCH_BYTES as u64,
+            "old batches follow the new data ({file_len} bytes)"
+        );
+
+        let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
+        assert_eq!(
+            log.log_end_offset(),
+            next as i64,
+            "the log ends at the new data"
+        );
+        assert_eq!(read_all(&log).await, expected_values(start, next));
+        let outcome = log
+            .append(&[sized_batch(next)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert_eq!(outcome.base_offset, next as i64, "appends continue");
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Reads across the recycled segment serve only new batches, and a clean close cuts the old
+/// bytes off so that the closed log ends where its data ends.
+#[test]
+fn a_recycled_segment_serves_new_data_and_is_cut_at_close() {
+    let root = test_dir("recycle-close");
+    let dir = root.join("t-0");
+    run(async {
+        let storage = ShardStorage::new(&root, 0);
+        let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
+        let mut next = 0;
+        let spare_inode = log_with_spare(&log, &mut next, &dir).await;
+        let segments = log.segment_count();
+        append_until_segments(&log, &mut next, segments + 1).await;
+        for _ in 0..3 {
+            log.append(&[sized_batch(next)], Durability::Written, 0)
+                .await
+                .unwrap();
+            next += 1;
+        }
+        let active = newest_segment(&dir);
+        assert_eq!(std::fs::metadata(&active).unwrap().ino(), spare_inode);
+        let start = log.log_start_offset() as u64;
+        assert_eq!(read_all(&log).await, expected_values(start, next));
+        log.close().await.unwrap();
+        drop(log);
+        glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        assert_eq!(
+            std::fs::metadata(&active).unwrap().len(),
+            4 * BATCH_BYTES as u64,
+            "close cut the old bytes"
+        );
+        let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
+        assert_eq!(read_all(&log).await, expected_values(start, next));
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A truncation may take offsets back below the spare's old batches, and a reopen cannot know
+/// where a spare came from: both discard it, and the next roll starts a fresh file.
+#[test]
+fn truncation_and_reopen_discard_the_spare() {
+    let root = test_dir("recycle-discard");
+    let dir = root.join("t-0");
+    run(async {
+        let storage = ShardStorage::new(&root, 0);
+        let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
+        let mut next = 0;
+        log_with_spare(&log, &mut next, &dir).await;
+        let end = log.log_end_offset();
+        assert_eq!(log.truncate_to(end - 2).await.unwrap(), end - 2);
+        next = (end - 2) as u64;
+        assert!(!spare(&dir).exists(), "truncation discarded the spare");
+        let segments = log.segment_count();
+        append_until_segments(&log, &mut next, segments + 1).await;
+        // One batch in the new segment; a recycled file would hold old batches after it.
+        let fresh = std::fs::read(newest_segment(&dir)).unwrap();
+        assert!(
+            fresh[BATCH_BYTES..].iter().all(|&b| b == 0),
+            "the roll started a fresh file"
+        );
+        log.close().await.unwrap();
+        drop(log);
+
+        let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
+        log_with_spare(&log, &mut next, &dir).await;
+        log.close().await.unwrap();
+        drop(log);
+        glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        assert!(spare(&dir).exists(), "a closed log keeps its spare on disk");
+        let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
+        assert!(!spare(&dir).exists(), "reopening discarded the spare");
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}
