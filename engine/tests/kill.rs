@@ -8,7 +8,10 @@
 //! Children vary by cycle: one task appending small Durable batches; several tasks appending
 //! concurrently; large (1-4 MiB) Durable batches, so that kills land in the middle of writes;
 //! and mixed Durable, Written and unacknowledged appends. A SIGKILL does not lose what reached
-//! the device, so Written acknowledgements must survive as well as Durable ones.
+//! the device, so Written acknowledgements must survive as well as Durable ones. One child
+//! also enforces retention every few milliseconds, so that rolls write into recycled segment
+//! files whose old batches lie past the new data when the kill lands (the log start moves up
+//! then: acknowledged batches below it are gone by retention, not lost).
 //!
 //! Segments roll often (every large batch gets its own). A kill after a roll, before the old
 //! segment's last writes or its close, leaves it short of batches or pre-allocated: recovery
@@ -38,6 +41,11 @@ const KILL_DELAY_MS: std::ops::Range<u64> = 5..200;
 /// Segments roll often: every large batch gets its own, small ones share a few hundred KiB.
 const SEGMENT_BYTES: u64 = 256 * 1024;
 const LARGE_VALUE_BYTES: std::ops::Range<u64> = 1024 * 1024..4 * 1024 * 1024;
+/// The recycling child's batches: a segment holds a few, so rolls are frequent.
+const RECYCLING_VALUE_BYTES: std::ops::Range<u64> = 16 * 1024..64 * 1024;
+/// The recycling child keeps about this much: a deleted segment per roll, once warmed up.
+const RECYCLING_RETENTION_BYTES: u64 = 2 * SEGMENT_BYTES;
+const RECYCLING_RETENTION_EVERY: Duration = Duration::from_millis(2);
 const MAX_MESSAGE_BYTES: u32 = 5 * 1024 * 1024;
 const CONCURRENT_TASKS: u64 = 4;
 /// A child that is never killed stops by itself after this long.
@@ -82,7 +90,11 @@ fn concurrent_appends_across_rolls_survive_sigkill() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
-    kill_cycles("kill-rolls", cycles, &[Mode::Concurrent, Mode::Mixed]);
+    kill_cycles(
+        "kill-rolls",
+        cycles,
+        &[Mode::Concurrent, Mode::Mixed, Mode::Recycling],
+    );
 }
 
 fn kill_cycles(name: &str, cycles: u64, modes: &[Mode]) {
@@ -145,17 +157,35 @@ fn child_mode() {
     run(async move {
         let root = dir.parent().expect("a parent directory").to_path_buf();
         let storage = ShardStorage::new(&root, 16 * 1024 * 1024);
-        let log = PartitionLog::open(&storage, &dir, config())
+        let config = match mode {
+            Mode::Recycling => LogConfig {
+                retention_bytes: Some(RECYCLING_RETENTION_BYTES),
+                ..config()
+            },
+            _ => config(),
+        };
+        let log = PartitionLog::open(&storage, &dir, config)
             .await
             .expect("the child opens the log");
         // On a line of its own: libtest has printed "test child_mode ... " without a newline.
         println!("\nready {}", log.log_end_offset());
         let started = Instant::now();
-        let tasks = if mode == Mode::Concurrent {
-            CONCURRENT_TASKS
-        } else {
-            1
+        let tasks = match mode {
+            Mode::Concurrent => CONCURRENT_TASKS,
+            Mode::Recycling => 2,
+            _ => 1,
         };
+        let retention = (mode == Mode::Recycling).then(|| {
+            let log = log.clone();
+            glommio::spawn_local(async move {
+                while started.elapsed() <= CHILD_LIFETIME_MAX {
+                    log.enforce_retention()
+                        .await
+                        .expect("the child enforces retention");
+                    glommio::timer::sleep(RECYCLING_RETENTION_EVERY).await;
+                }
+            })
+        });
         let appenders: Vec<_> = (0..tasks)
             .map(|task| {
                 let log = log.clone();
@@ -199,6 +229,9 @@ fn child_mode() {
         for appender in appenders {
             appender.await;
         }
+        if let Some(retention) = retention {
+            retention.await;
+        }
     });
 }
 
@@ -215,10 +248,19 @@ enum Mode {
     Large,
     /// One task, small batches, each Durable, Written or not waited for.
     Mixed,
+    /// Two tasks appending Durable batches of 16-64 KiB while retention runs every few
+    /// milliseconds: rolls reuse deleted segments' files.
+    Recycling,
 }
 
 impl Mode {
-    const ALL: [Mode; 4] = [Mode::Sequential, Mode::Concurrent, Mode::Large, Mode::Mixed];
+    const ALL: [Mode; 5] = [
+        Mode::Sequential,
+        Mode::Concurrent,
+        Mode::Large,
+        Mode::Mixed,
+        Mode::Recycling,
+    ];
 
     fn index(self) -> u64 {
         Mode::ALL.iter().position(|m| *m == self).expect("a mode") as u64
@@ -361,10 +403,19 @@ fn verify_and_append(
             .unwrap_or_else(|e| panic!("{context}: reopening: {e}"));
         let end = log.log_end_offset();
         assert_eq!(log.high_watermark(), end, "{context}");
-        assert_eq!(log.log_start_offset(), 0, "{context}");
+        // Only the recycling child's retention moves the log start.
+        let start = log.log_start_offset();
         let in_log = read_everything(&log, context).await;
         let mut ids = HashMap::new();
-        let mut next = 0;
+        let mut next = in_log.first().map_or(start, |batch| batch.base_offset());
+        if let Some(first) = in_log.first() {
+            assert!(
+                first.base_offset() <= start && start <= first.last_offset(),
+                "{context}: the first batch served ({}..={}) holds the log start {start}",
+                first.base_offset(),
+                first.last_offset()
+            );
+        }
         for batch in &in_log {
             assert_eq!(
                 batch.base_offset(),
@@ -396,6 +447,8 @@ fn verify_and_append(
         assert_eq!(log.size_bytes(), data, "{context}: bytes in the log");
         let by_base: HashMap<i64, &RecordBatch> =
             in_log.iter().map(|b| (b.base_offset(), b)).collect();
+        // Retention deleted what lies below the log start.
+        acked.by_base.retain(|_, ack| ack.last >= start);
         for ack in acked.by_base.values() {
             let batch = by_base
                 .get(&ack.base)
@@ -524,6 +577,7 @@ impl BatchId {
             .producer(ProducerFields::NONE);
         let (records, value_bytes) = match self.mode {
             Mode::Large => (1, random.range(LARGE_VALUE_BYTES)),
+            Mode::Recycling => (1, random.range(RECYCLING_VALUE_BYTES)),
             _ => (1 + random.range(0..8), random.range(0..400)),
         };
         for record in 0..records {
