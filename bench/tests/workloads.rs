@@ -117,6 +117,26 @@ fn every_kind_completes(client: &str) {
     );
 }
 
+/// A batch closes before the record that would take it past `--batch-size`, as Kafka's
+/// producer does: 1 MiB batches stay under the broker's default `max.message.bytes`
+/// (1 MiB + 12), where batches one record over it were all refused as MESSAGE_TOO_LARGE.
+#[test]
+fn batches_of_the_largest_default_size_are_accepted() {
+    let broker = Broker::start("batch-size");
+    let report = bench(
+        &broker,
+        "produce",
+        "pinlog",
+        &["--batch-size", "1MiB", "--records", "30000"],
+    );
+    let produced = workload(&report, "produce");
+    assert_eq!(
+        (produced.records, produced.errors),
+        (30000, 0),
+        "{produced:?}"
+    );
+}
+
 #[test]
 fn every_kind_completes_with_rdkafka() {
     every_kind_completes("rdkafka");

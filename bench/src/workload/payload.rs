@@ -34,6 +34,24 @@ impl Payload {
     pub fn size_bytes(&self) -> u64 {
         (self.key.as_ref().map_or(0, Bytes::len) + self.value.len()) as u64
     }
+
+    /// The most this record adds to a batch: key and value plus the record's framing with
+    /// every varint at its widest (length, attributes, timestamp and offset deltas, key and
+    /// value lengths, header count).
+    pub fn batch_bytes_max(&self) -> u64 {
+        const RECORD_FRAMING_BYTES_MAX: u64 = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+        self.size_bytes() + RECORD_FRAMING_BYTES_MAX
+    }
+}
+
+/// A RecordBatch v2 header: what a batch holds besides its records.
+pub const BATCH_HEADER_BYTES: u64 = 61;
+
+/// Whether a record of `record_bytes` (see [`Payload::batch_bytes_max`]) still fits a batch
+/// whose records take `filled` bytes, under `batch_bytes` (Kafka's `batch.size`: a batch
+/// never grows past it, unless its only record is larger).
+pub fn fits_batch(filled: u64, record_bytes: u64, batch_bytes: u64) -> bool {
+    filled == 0 || BATCH_HEADER_BYTES + filled + record_bytes <= batch_bytes
 }
 
 /// Generates the payloads of one producer.
@@ -134,15 +152,18 @@ impl Partitioner {
         }
     }
 
+    /// Keyed records go by their key's hash; the others stick to one partition until its
+    /// batch is full (the next record would not fit), then move to the next.
     pub fn choose(&mut self, payload: &Payload) -> usize {
         if let Some(key) = &payload.key {
             return (fnv1a(key) % self.partitions as u64) as usize;
         }
-        if self.current_bytes >= self.batch_bytes {
+        let record_bytes = payload.batch_bytes_max();
+        if !fits_batch(self.current_bytes, record_bytes, self.batch_bytes) {
             self.current = (self.current + 1) % self.partitions;
             self.current_bytes = 0;
         }
-        self.current_bytes += payload.size_bytes();
+        self.current_bytes += record_bytes;
         self.current
     }
 }
@@ -159,6 +180,29 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use crate::workload::schedule::read_stamp;
+
+    #[test]
+    fn the_sticky_partitioner_moves_on_when_the_next_record_would_not_fit() {
+        let mut payloads = Payloads::new(MessageSize::Fixed(100), Keys::None, false, 1);
+        let mut partitioner = Partitioner::new(3, 1024, 0);
+        // 61 + 7 x (100 + 36) = 1013 bytes fit in 1024; an eighth record would not.
+        let chosen: Vec<usize> = (0..15)
+            .map(|_| partitioner.choose(&payloads.next(0)))
+            .collect();
+        let expected: Vec<usize> = [0; 7].into_iter().chain([1; 7]).chain([2]).collect();
+        assert_eq!(chosen, expected);
+    }
+
+    #[test]
+    fn a_batch_never_outgrows_the_batch_size_unless_one_record_does() {
+        assert!(
+            fits_batch(0, 5000, 1024),
+            "a lone record larger than a batch"
+        );
+        assert!(!fits_batch(136, 5000, 1024));
+        assert!(fits_batch(900, 63, 1024));
+        assert!(!fits_batch(900, 64, 1024));
+    }
 
     #[test]
     fn stamped_values_carry_the_stamp_and_keep_the_minimum_size() {
@@ -195,7 +239,8 @@ mod tests {
 
     #[test]
     fn unkeyed_records_stick_to_a_partition_for_a_batch() {
-        let mut partitioner = Partitioner::new(3, 100, 1);
+        // Two records of at most 50 + 36 bytes fit a 300-byte batch after its 61-byte header.
+        let mut partitioner = Partitioner::new(3, 300, 1);
         let payload = Payload {
             key: None,
             value: Bytes::from_static(&[0; 50]),

@@ -16,7 +16,7 @@ use pinlog_protocol::records::{BatchBuilder, NewRecord};
 
 use super::super::args::LoadArgs;
 use super::super::meter::Meter;
-use super::super::payload::{Partitioner, Payloads};
+use super::super::payload::{fits_batch, Partitioner, Payloads};
 use super::super::plan::{Plan, Tally};
 use super::super::schedule::{share, stamp, wall_clock_ms, Pace, StopAt};
 use super::super::WorkloadError;
@@ -31,6 +31,10 @@ pub const PRODUCE_TIMEOUT_MS: i32 = 30_000;
 struct Pending {
     records: Vec<NewRecord>,
     bytes: u64,
+    /// The most the records take in the batch (see `Payload::batch_bytes_max`).
+    batch_bytes: u64,
+    /// The next record does not fit: send it now.
+    full: bool,
     /// When each record was due: the latency bases.
     dues: Vec<Instant>,
     /// When the first record was added: the linger start. Not the due time: a producer
@@ -126,8 +130,15 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
             now = Instant::now();
         }
         let payload = payloads.next(stamp(due));
-        let slot = &mut pending[partitioner.choose(&payload)];
+        let index = partitioner.choose(&payload);
+        let record_bytes = payload.batch_bytes_max();
+        if !fits_batch(pending[index].batch_bytes, record_bytes, args.batch_size.0) {
+            pending[index].full = true;
+            sender.send_ready(&mut pending, |p| p.full).await?;
+        }
+        let slot = &mut pending[index];
         slot.bytes += payload.size_bytes();
+        slot.batch_bytes += record_bytes;
         slot.dues.push(due);
         slot.opened_at.get_or_insert(now);
         slot.records.push(NewRecord {
@@ -137,11 +148,11 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
             timestamp: wall_clock_ms(now),
         });
         sent += 1;
-        if slot.bytes >= args.batch_size.0 {
-            let batch_bytes = args.batch_size.0;
-            sender
-                .send_ready(&mut pending, |p| p.bytes >= batch_bytes)
-                .await?;
+        // Full if another record like this one would not fit: send it without waiting for
+        // the linger (the partitioner has moved on, so no record may come to close it).
+        if !fits_batch(slot.batch_bytes, record_bytes, args.batch_size.0) {
+            slot.full = true;
+            sender.send_ready(&mut pending, |p| p.full).await?;
         }
         glommio::yield_if_needed().await;
         now = Instant::now();
