@@ -255,8 +255,6 @@ impl PartitionLog {
         self.persist_active_indexes();
         if flushed.is_ok() {
             self.cut_recycled_tail().await;
-        }
-        if flushed.is_ok() {
             let state = self.inner.state.borrow();
             let snapshot = state.producers.encode_snapshot(state.next_offset);
             if let Err(error) =
