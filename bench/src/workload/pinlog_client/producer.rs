@@ -18,7 +18,7 @@ use super::super::args::LoadArgs;
 use super::super::meter::Meter;
 use super::super::payload::{fits_batch, Partitioner, Payloads};
 use super::super::plan::{Plan, Tally};
-use super::super::schedule::{share, stamp, wall_clock_ms, Pace, StopAt};
+use super::super::schedule::{share, stamp, wall_clock_ms, Pace, StopAt, PACE_SLEEP_MIN};
 use super::super::WorkloadError;
 use super::{client_error, Leaders, TaskResult};
 use crate::client::{error_name, Connection, ProduceBatch};
@@ -126,7 +126,8 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
                 .min()
                 .map(|first| first + linger);
             let wake = next_linger.map_or(due, |linger_end| linger_end.min(due));
-            glommio::timer::sleep(wake.saturating_duration_since(now)).await;
+            let sleep = wake.saturating_duration_since(now).max(PACE_SLEEP_MIN);
+            glommio::timer::sleep(sleep).await;
             now = Instant::now();
         }
         let payload = payloads.next(stamp(due));
