@@ -33,6 +33,10 @@ pub const ERASE_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 /// Largest read issued to the device for one fetch.
 pub const READ_CHUNK_BYTES_MAX: usize = 8 * 1024 * 1024;
 
+/// Places where recent reads of one log ended that a log remembers (see `log::read_hints`):
+/// one per reader reading on, for this many readers of a partition at once.
+pub const READ_HINTS_MAX: usize = 4;
+
 /// Largest record batch the engine accepts, whatever a topic's `max.message.bytes` says.
 pub const BATCH_BYTES_MAX: usize = 64 * 1024 * 1024;
 

@@ -27,6 +27,7 @@ mod flusher;
 mod open;
 mod read;
 mod read_by_time;
+mod read_hints;
 mod recycle;
 mod retention;
 mod snapshots;

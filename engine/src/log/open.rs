@@ -124,6 +124,7 @@ pub(crate) async fn open(
         closed: false,
         deleted: false,
         spare_segment: false,
+        read_hints: Default::default(),
         producers,
         background: Default::default(),
     };
@@ -345,6 +346,8 @@ async fn read_tail(file: &SegmentFile, data_end: u64) -> Result<Vec<u8>, EngineE
 
 /// Truncation with the append permit held and everything flushed (see `truncate_to`).
 pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result<i64, EngineError> {
+    // Positions past the cut will hold other batches.
+    inner.state.borrow_mut().read_hints.clear();
     // Offsets may go back below the spare's old batches: they could pass for new ones.
     if std::mem::take(&mut inner.state.borrow_mut().spare_segment) {
         super::recycle::discard_spare(&inner.dir)?;

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
+use super::read_hints::ReadHint;
 use super::{PartitionLog, ReadBatches};
 use crate::error::EngineError;
 use crate::index::OffsetPosition;
@@ -14,13 +15,30 @@ use crate::segment::scan::peek_batch;
 use pinlog_protocol::records::layout::{self, HEADER_BYTES};
 use pinlog_protocol::records::{BatchError, RecordBatch, MAGIC_V2};
 
-/// Where a disk read starts: a segment file, the places a scan for the target may start (see
+/// Where a disk read starts: a segment file, the places a scan for the target may start (where
+/// an earlier read ended, then the index's, see
 /// [`OffsetIndex::scan_starts`](crate::index::OffsetIndex::scan_starts)), and how far the
 /// readable data goes.
 struct ReadPlan {
     file: Rc<SegmentFile>,
-    starts: Vec<OffsetPosition>,
+    segment_base: i64,
+    starts: Vec<ScanStart>,
     readable_len: u64,
+}
+
+/// A place a scan may start, and what the batch there must say for the start to be trusted.
+#[derive(Debug, Clone, Copy)]
+enum ScanStart {
+    /// An offset index entry: the batch at `position` ends at `offset` (or the segment start).
+    Indexed(OffsetPosition),
+    /// Where an earlier read ended: the batch at `position` begins at `offset`.
+    Resumed(OffsetPosition),
+}
+
+/// Batches read from disk, and where the batch after them begins.
+struct DiskRead {
+    chunks: Vec<Bytes>,
+    ended: Option<OffsetPosition>,
 }
 
 impl PartitionLog {
@@ -59,26 +77,48 @@ impl PartitionLog {
                     log_start_offset: start,
                 });
             }
-            let Some((_, segment)) = state.segments.range(..=offset).next_back() else {
+            let Some((&segment_base, segment)) = state.segments.range(..=offset).next_back() else {
                 return Err(EngineError::OffsetOutOfRange {
                     offset,
                     log_start: start,
                     log_end: hw,
                 });
             };
+            let resumed = state.read_hints.find(segment_base, offset).map(|position| {
+                ScanStart::Resumed(OffsetPosition {
+                    offset,
+                    // Hints come from reads of this segment, whose positions fit the index's.
+                    position: u32::try_from(position).unwrap_or(u32::MAX),
+                })
+            });
+            let indexed = segment.indexes.offset.scan_starts(offset);
             (
                 hw,
                 start,
                 ReadPlan {
                     file: segment.file.clone(),
-                    starts: segment.indexes.offset.scan_starts(offset),
+                    segment_base,
+                    starts: resumed
+                        .into_iter()
+                        .chain(indexed.into_iter().map(ScanStart::Indexed))
+                        .collect(),
                     readable_len: segment.readable_len,
                 },
             )
         };
-        let chunks = read_from_disk(&plan, offset, max_bytes).await?;
+        let read = read_from_disk(&plan, offset, max_bytes).await?;
+        if let Some(ended) = read.ended {
+            self.inner.state.borrow_mut().read_hints.record(
+                offset,
+                ReadHint {
+                    segment_base: plan.segment_base,
+                    offset: ended.offset,
+                    position: u64::from(ended.position),
+                },
+            );
+        }
         Ok(ReadBatches {
-            chunks: below_watermark(chunks, high_watermark),
+            chunks: below_watermark(read.chunks, high_watermark),
             high_watermark,
             log_start_offset,
         })
@@ -124,10 +164,10 @@ async fn read_from_disk(
     plan: &ReadPlan,
     offset: i64,
     max_bytes: usize,
-) -> Result<Vec<Bytes>, EngineError> {
+) -> Result<DiskRead, EngineError> {
     for &start in &plan.starts {
-        if let Some(chunks) = read_from(plan, start, offset, max_bytes).await? {
-            return Ok(chunks);
+        if let Some(read) = read_from(plan, start, offset, max_bytes).await? {
+            return Ok(read);
         }
     }
     Err(corruption(plan, 0, "no batch at the segment start".into()))
@@ -136,21 +176,27 @@ async fn read_from_disk(
 /// [`read_from_disk`] from `start`; `None` when `start` does not begin the batch it names.
 async fn read_from(
     plan: &ReadPlan,
-    start: OffsetPosition,
+    start: ScanStart,
     offset: i64,
     max_bytes: usize,
-) -> Result<Option<Vec<Bytes>>, EngineError> {
-    // An index entry lies at most an index interval (plus one batch) before the target.
-    let mut position = u64::from(start.position);
-    let mut want = (max_bytes + 64 * 1024).min(READ_CHUNK_BYTES_MAX);
+) -> Result<Option<DiskRead>, EngineError> {
+    let (mut position, mut want) = match start {
+        // An index entry lies at most an index interval (plus one batch) before the target.
+        ScanStart::Indexed(start) => (u64::from(start.position), max_bytes + 64 * 1024),
+        ScanStart::Resumed(start) => (u64::from(start.position), max_bytes),
+    };
+    want = want.min(READ_CHUNK_BYTES_MAX);
     let mut first_chunk = true;
     loop {
         if position >= plan.readable_len {
-            return Ok(if first_chunk { None } else { Some(Vec::new()) });
+            return Ok((!first_chunk).then_some(DiskRead {
+                chunks: Vec::new(),
+                ended: None,
+            }));
         }
         let len = (want as u64).min(plan.readable_len - position) as usize;
         let chunk = plan.file.read_at(position, len).await?;
-        if std::mem::take(&mut first_chunk) && !names_its_batch(&chunk, start) {
+        if std::mem::take(&mut first_chunk) && !trusted(&chunk, start) {
             return Ok(None);
         }
         let mut at = 0;
@@ -192,6 +238,7 @@ async fn read_from(
             continue;
         }
         let mut end = at;
+        let mut after_last = offset;
         while let Some(info) = peek_batch(&chunk[end..]) {
             let fits = end + info.size <= chunk.len() && end + info.size - at <= max_bytes;
             if end > at && !fits {
@@ -204,8 +251,30 @@ async fn read_from(
                 break;
             }
             end += info.size;
+            after_last = info.last_offset + 1;
         }
-        return Ok(Some(vec![chunk.slice(at..end)]));
+        let ended = u32::try_from(position + end as u64)
+            .ok()
+            .map(|position| OffsetPosition {
+                offset: after_last,
+                position,
+            });
+        return Ok(Some(DiskRead {
+            chunks: vec![chunk.slice(at..end)],
+            ended,
+        }));
+    }
+}
+
+/// Whether `bytes`, read at `start`, begin the batch `start` promises.
+fn trusted(bytes: &[u8], start: ScanStart) -> bool {
+    match start {
+        ScanStart::Indexed(start) => names_its_batch(bytes, start),
+        ScanStart::Resumed(start) => {
+            let magic = bytes.get(layout::MAGIC).map(|&m| m as i8);
+            magic == Some(MAGIC_V2)
+                && peek_batch(bytes).is_some_and(|info| info.base_offset == start.offset)
+        }
     }
 }
 
