@@ -1,7 +1,10 @@
-//! One consumer connection (per leader) as a glommio task: Fetch requests over its share of
-//! the partitions, one outstanding per leader, each answered as soon as there is data or
-//! after [`FETCH_MAX_WAIT_MS`] (librdkafka's defaults for the sizes and the wait).
+//! One consumer as a glommio task: its share of the partitions is split per leader into
+//! [`FETCH_LANES_PER_CONNECTION`] lanes, each with one Fetch outstanding, answered as soon as
+//! there is data or after [`FETCH_MAX_WAIT_MS`] (librdkafka's defaults for the sizes and the
+//! wait). With one Fetch per connection the broker's disk reads and the transfer and parsing
+//! of the previous response take turns; with two lanes they overlap.
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -12,8 +15,11 @@ use super::super::fetched::read_records;
 use super::super::meter::Meter;
 use super::super::plan::{Plan, Tally, TopicPartition};
 use super::super::schedule::{latency_since, read_stamp, stamp};
+use super::super::WorkloadError;
 use super::{client_error, Leaders, TaskResult};
-use crate::client::{error_name, ClientError, FetchPosition, FetchSpec, EARLIEST_TIMESTAMP};
+use crate::client::{
+    error_name, ClientError, Connection, FetchPosition, FetchSpec, EARLIEST_TIMESTAMP,
+};
 
 /// Longest a Fetch waits for data; also how late a consumer notices it may stop.
 pub const FETCH_MAX_WAIT_MS: i32 = 100;
@@ -23,6 +29,8 @@ pub const FETCH_MIN_BYTES: i32 = 1;
 pub const FETCH_MAX_BYTES: i32 = 50 * 1024 * 1024;
 /// Largest share of one partition in a response (`max.partition.fetch.bytes`).
 pub const PARTITION_FETCH_MAX_BYTES: i32 = 1024 * 1024;
+/// Fetches in flight per broker connection, each for its own share of the partitions.
+pub const FETCH_LANES_PER_CONNECTION: usize = 2;
 /// Failed Fetch requests in a row after which a consumer gives up (the run fails).
 pub const FETCH_FAILURES_IN_A_ROW_MAX: u32 = 50;
 /// Pause after a failed Fetch or a partition error, so a failing broker is not spun on.
@@ -39,35 +47,83 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
     let positions = plan.consumer_share(index, args.consumers);
     let partitions: Vec<TopicPartition> = positions.iter().map(|p| p.partition.clone()).collect();
     let leaders = Leaders::connect(&args.bootstrap, &partitions).await?;
-    let topics: Vec<Rc<str>> = partitions
-        .iter()
-        .map(|tp| Rc::from(tp.topic.as_str()))
-        .collect();
-    let mut next: Vec<i64> = positions.iter().map(|p| p.offset).collect();
-    let ends: Vec<i64> = positions.iter().map(|p| p.end).collect();
-    let mut meter = Meter::new(plan.timing.measure_from, consume.live.clone());
-    let mut last_record = plan.timing.start;
-    let by_connection = leaders.by_connection();
-    let mut failures_in_a_row = 0u32;
-    loop {
-        let caught_up = next.iter().zip(&ends).all(|(next, end)| next >= end);
-        if tally.consumers_done(&plan, Instant::now(), caught_up)? {
-            break;
+    let consumer = Consumer {
+        plan: &plan,
+        tally: &tally,
+        stamped: consume.stamped,
+        meter: RefCell::new(Meter::new(plan.timing.measure_from, consume.live.clone())),
+        last_record: Cell::new(plan.timing.start),
+    };
+    let mut lanes = Vec::new();
+    for (connection, owned) in leaders.by_connection() {
+        for lane in 0..FETCH_LANES_PER_CONNECTION {
+            let share: Vec<Position> = owned
+                .iter()
+                .skip(lane)
+                .step_by(FETCH_LANES_PER_CONNECTION)
+                .map(|&i| Position {
+                    topic: Rc::from(partitions[i].topic.as_str()),
+                    partition: partitions[i].partition,
+                    next: positions[i].offset,
+                    end: positions[i].end,
+                })
+                .collect();
+            if !share.is_empty() {
+                lanes.push(consumer.run_lane(Rc::clone(&connection), share));
+            }
         }
-        for (connection, owned) in &by_connection {
-            if owned.is_empty() {
-                continue;
+    }
+    futures::future::try_join_all(lanes).await?;
+    Ok((
+        consumer.meter.into_inner().finish(),
+        consumer.last_record.get(),
+    ))
+}
+
+/// What the lanes of one consumer share.
+struct Consumer<'a> {
+    plan: &'a Plan,
+    tally: &'a Tally,
+    stamped: bool,
+    meter: RefCell<Meter>,
+    last_record: Cell<Instant>,
+}
+
+/// A partition of a lane: where the lane reads next, and where a consumer that reads what
+/// exists may stop.
+struct Position {
+    topic: Rc<str>,
+    partition: i32,
+    next: i64,
+    end: i64,
+}
+
+impl Consumer<'_> {
+    /// Fetches `positions` over `connection`, one Fetch at a time, until the plan says stop.
+    async fn run_lane(
+        &self,
+        connection: Rc<Connection>,
+        mut positions: Vec<Position>,
+    ) -> Result<(), WorkloadError> {
+        let mut failures_in_a_row = 0u32;
+        loop {
+            let caught_up = positions.iter().all(|p| p.next >= p.end);
+            if self
+                .tally
+                .consumers_done(self.plan, Instant::now(), caught_up)?
+            {
+                return Ok(());
             }
             let spec = FetchSpec {
                 max_wait_ms: FETCH_MAX_WAIT_MS,
                 min_bytes: FETCH_MIN_BYTES,
                 max_bytes: FETCH_MAX_BYTES,
-                partitions: owned
+                partitions: positions
                     .iter()
-                    .map(|&i| FetchPosition {
-                        topic: Rc::clone(&topics[i]),
-                        partition: partitions[i].partition,
-                        offset: next[i],
+                    .map(|p| FetchPosition {
+                        topic: Rc::clone(&p.topic),
+                        partition: p.partition,
+                        offset: p.next,
                         partition_max_bytes: PARTITION_FETCH_MAX_BYTES,
                     })
                     .collect(),
@@ -75,7 +131,7 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
             let fetched = match connection.fetch(spec).await {
                 Ok(fetched) => fetched,
                 Err(error) => {
-                    meter.error(Instant::now(), &error);
+                    self.meter.borrow_mut().error(Instant::now(), &error);
                     failures_in_a_row += 1;
                     // No reconnection: a broken connection ends the run, as does a broker
                     // that keeps failing.
@@ -96,9 +152,10 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
             let mut out_of_range = Vec::new();
             let mut partition_errors = false;
             for answer in fetched {
-                let Some(&i) = owned.iter().find(|&&i| {
-                    partitions[i].partition == answer.partition && *topics[i] == *answer.topic
-                }) else {
+                let Some(i) = positions
+                    .iter()
+                    .position(|p| p.partition == answer.partition && *p.topic == *answer.topic)
+                else {
                     continue;
                 };
                 if answer.error_code == OFFSET_OUT_OF_RANGE {
@@ -113,15 +170,15 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
                         answer.partition,
                         error_name(answer.error_code)
                     );
-                    meter.error(now, reason);
+                    self.meter.borrow_mut().error(now, reason);
                     continue;
                 }
                 let (mut records, mut bytes, mut stamps) = (0u64, 0u64, Vec::new());
-                next[i] = read_records(answer.records, next[i], |record| {
+                positions[i].next = read_records(answer.records, positions[i].next, |record| {
                     let value = record.value.as_deref().unwrap_or_default();
                     records += 1;
                     bytes += (record.key.as_ref().map_or(0, |k| k.len()) + value.len()) as u64;
-                    if consume.stamped {
+                    if self.stamped {
                         stamps.extend(read_stamp(value));
                     }
                 })
@@ -129,40 +186,49 @@ pub async fn run(args: Rc<LoadArgs>, plan: Rc<Plan>, index: u32, tally: Arc<Tall
                 if records == 0 {
                     continue;
                 }
+                let mut meter = self.meter.borrow_mut();
                 meter.completed(now, records, bytes);
                 for sent in stamps {
                     meter.latency(now, latency_since(sent, received), 1);
                 }
-                tally.consumed.fetch_add(records, Ordering::AcqRel);
-                last_record = now;
+                self.tally.consumed.fetch_add(records, Ordering::AcqRel);
+                self.last_record.set(now);
             }
-            // As a Kafka consumer with auto.offset.reset=earliest: start again at the log start.
             if !out_of_range.is_empty() {
-                let asked: Vec<(Rc<str>, i32)> = out_of_range
-                    .iter()
-                    .map(|&i| (Rc::clone(&topics[i]), partitions[i].partition))
-                    .collect();
-                for (topic, partition, start) in
-                    connection.list_offsets(&asked, EARLIEST_TIMESTAMP).await?
-                {
-                    if let Some(&i) = out_of_range
-                        .iter()
-                        .find(|&&i| partitions[i].partition == partition && *topics[i] == *topic)
-                    {
-                        eprintln!(
-                            "pinlog-bench: consume: {topic}/{partition}: offset {} is gone \
-                             (retention); resuming at the log start {start}",
-                            next[i]
-                        );
-                        next[i] = start;
-                    }
-                }
+                restart_at_log_start(&connection, &mut positions, &out_of_range).await?;
             }
             if partition_errors {
                 glommio::timer::sleep(FETCH_RETRY_BACKOFF).await;
             }
+            glommio::yield_if_needed().await;
         }
-        glommio::yield_if_needed().await;
     }
-    Ok((meter.finish(), last_record))
+}
+
+/// As a Kafka consumer with auto.offset.reset=earliest: the `gone` positions, whose offsets
+/// retention deleted, start again at the log start.
+async fn restart_at_log_start(
+    connection: &Connection,
+    positions: &mut [Position],
+    gone: &[usize],
+) -> Result<(), WorkloadError> {
+    let asked: Vec<(Rc<str>, i32)> = gone
+        .iter()
+        .map(|&i| (Rc::clone(&positions[i].topic), positions[i].partition))
+        .collect();
+    for (topic, partition, start) in connection.list_offsets(&asked, EARLIEST_TIMESTAMP).await? {
+        let Some(&i) = gone
+            .iter()
+            .find(|&&i| positions[i].partition == partition && *positions[i].topic == *topic)
+        else {
+            continue;
+        };
+        eprintln!(
+            "pinlog-bench: consume: {topic}/{partition}: offset {} is gone (retention); \
+             resuming at the log start {start}",
+            positions[i].next
+        );
+        positions[i].next = start;
+    }
+    Ok(())
 }
