@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use bytes::Bytes;
 use pinlog_engine::{Durability, LogConfig, PartitionLog, ShardStorage};
 use pinlog_protocol::records::{BatchBuilder, NewRecord, RecordBatch};
@@ -30,21 +32,26 @@ fn batch_count(chunks: &[Bytes]) -> i64 {
     values(chunks).len() as i64 / RECORDS_PER_BATCH
 }
 
+/// A log in `dir` without a batch cache (every read goes to the disk) holding `batches` big
+/// batches tagged 0, 1, ..; and the size of one.
+async fn log_of_big_batches(dir: &Path, batches: u8) -> (PartitionLog, usize) {
+    let storage = ShardStorage::new(dir, 0);
+    let log = PartitionLog::open(&storage, &dir.join("t-0"), LogConfig::default())
+        .await
+        .unwrap();
+    for tag in 0..batches {
+        log.append(&[big_batch(tag)], Durability::Written, 0)
+            .await
+            .unwrap();
+    }
+    (log, big_batch(0).as_bytes().len())
+}
+
 #[test]
 fn a_reader_reading_on_gets_every_whole_batch_its_max_bytes_hold() {
     let dir = test_dir("sequential-reads");
     run(async move {
-        // No batch cache: every read goes to the disk.
-        let storage = ShardStorage::new(&dir, 0);
-        let log = PartitionLog::open(&storage, &dir.join("t-0"), LogConfig::default())
-            .await
-            .unwrap();
-        let batch_bytes = big_batch(0).as_bytes().len();
-        for tag in 0..16u8 {
-            log.append(&[big_batch(tag)], Durability::Written, 0)
-                .await
-                .unwrap();
-        }
+        let (log, batch_bytes) = log_of_big_batches(&dir, 16).await;
         let max_bytes = 4 * batch_bytes;
         let mut offset = 0;
         while offset < log.log_end_offset() {
@@ -66,17 +73,8 @@ fn a_reader_reading_on_gets_every_whole_batch_its_max_bytes_hold() {
 fn after_a_truncation_a_read_where_an_earlier_read_ended_serves_the_new_batches() {
     let dir = test_dir("sequential-reads-truncated");
     run(async move {
-        let storage = ShardStorage::new(&dir, 0);
-        let log = PartitionLog::open(&storage, &dir.join("t-0"), LogConfig::default())
-            .await
-            .unwrap();
-        let batch_bytes = big_batch(0).as_bytes().len();
-        for tag in 0..4u8 {
-            log.append(&[big_batch(tag)], Durability::Written, 0)
-                .await
-                .unwrap();
-        }
-        // Two reads end at offset 8 (batch 2).
+        let (log, batch_bytes) = log_of_big_batches(&dir, 4).await;
+        // A read ends at offset 8 (batch 2).
         let first = log.read(0, 2 * batch_bytes).await.unwrap();
         assert_eq!(batch_count(&first.chunks), 2);
         // Offset 8 now begins a smaller batch at another position, after a batch of one record.
