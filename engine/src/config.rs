@@ -31,6 +31,13 @@ pub struct LogConfig {
     /// `max.message.bytes`: the largest batch accepted.
     pub max_message_bytes: u32,
     pub io_mode: IoMode,
+    /// Not a Kafka setting: apply retention as soon as a segment is due (by size, looked at
+    /// as appends come; by age, at each roll), not only when the owner's periodic check calls
+    /// for it. Kafka deletes only in that check (every `log.retention.check.interval.ms`);
+    /// deleting as soon as a segment is due is within what retention promises, and keeps a log
+    /// at its limit writing into recycled files (see `log::recycle`). On by default; tests
+    /// that count deletions turn it off.
+    pub retention_eager: bool,
 }
 
 impl Default for LogConfig {
@@ -47,6 +54,7 @@ impl Default for LogConfig {
             index_interval_bytes: 4096,
             max_message_bytes: 1024 * 1024 + 12,
             io_mode: IoMode::Direct,
+            retention_eager: true,
         }
     }
 }

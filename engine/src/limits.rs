@@ -17,6 +17,9 @@ pub const UNWRITTEN_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// rarely change file metadata and fdatasync has none to carry.
 pub const PREALLOCATE_STEP_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Eager retention looks at a log at most once per this many bytes appended to it.
+pub const RETENTION_CHECK_STEP_BYTES: u64 = 1024 * 1024;
+
 /// DMA memory (glommio's `io_memory`) a shard's executor gets when locked memory is not
 /// bounded: room for the windows of many logs (1 MiB each plus the sealed ones being written)
 /// in memory registered with io_uring. It is pinned for the executor's life.

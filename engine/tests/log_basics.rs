@@ -15,6 +15,8 @@ fn small_segments() -> LogConfig {
     LogConfig {
         segment_bytes: 16 * 1024,
         index_interval_bytes: 1024,
+        // Deletions happen only when the test enforces retention, so that it can count them.
+        retention_eager: false,
         ..LogConfig::default()
     }
 }

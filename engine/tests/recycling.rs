@@ -15,12 +15,25 @@ use support::{run, test_dir, values};
 /// so a page-aligned end of the new data is followed by a whole old batch with a valid CRC.
 const BATCH_BYTES: usize = 512;
 const SEGMENT_BYTES: u64 = 16 * 1024;
+/// One and a half segments: the oldest segment becomes due halfway through the active one,
+/// between two rolls.
+const RETENTION_BYTES: u64 = SEGMENT_BYTES * 3 / 2;
 const BATCHES_PER_PAGE: usize = 4096 / BATCH_BYTES;
 
+/// Retention only where a test enforces it, so that it knows when the spare appears.
 fn config() -> LogConfig {
     LogConfig {
-        segment_bytes: SEGMENT_BYTES,
         retention_bytes: Some(SEGMENT_BYTES),
+        retention_eager: false,
+        ..config_eager()
+    }
+}
+
+/// As a broker's logs are: eager retention.
+fn config_eager() -> LogConfig {
+    LogConfig {
+        segment_bytes: SEGMENT_BYTES,
+        retention_bytes: Some(RETENTION_BYTES),
         retention_ms: None,
         index_interval_bytes: 1024,
         ..LogConfig::default()
@@ -239,6 +252,61 @@ fn truncation_and_reopen_discard_the_spare() {
         assert!(spare(&dir).exists(), "a closed log keeps its spare on disk");
         let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
         assert!(!spare(&dir).exists(), "reopening discarded the spare");
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// With eager retention and no periodic check at all, a log at its limit keeps reusing the
+/// same few files: each roll takes the spare that the deletion since the last roll left.
+/// Retention never goes below the limit, and every retained batch reads back, also after a
+/// reopen.
+#[test]
+fn eager_retention_keeps_a_log_at_its_limit_writing_into_recycled_files() {
+    let root = test_dir("recycle-on-roll");
+    let dir = root.join("t-0");
+    run(async {
+        let storage = ShardStorage::new(&root, 0);
+        let log = PartitionLog::open(&storage, &dir, config_eager())
+            .await
+            .unwrap();
+        let mut next = 0;
+        let mut inodes = std::collections::BTreeSet::new();
+        for _ in 0..20 {
+            let segments = log.segment_count();
+            let before = newest_segment(&dir);
+            // Until the next roll (the count may also drop: retention at that roll).
+            while newest_segment(&dir) == before {
+                log.append(&[sized_batch(next)], Durability::Durable, 0)
+                    .await
+                    .unwrap();
+                next += 1;
+            }
+            // Let the roll's deletion finish, as the next roll would find it.
+            log.flush().await.unwrap();
+            glommio::timer::sleep(std::time::Duration::from_millis(20)).await;
+            inodes.insert(std::fs::metadata(newest_segment(&dir)).unwrap().ino());
+            assert!(
+                log.segment_count() <= segments.max(2) + 1,
+                "retention keeps up"
+            );
+            let retained = (next - log.log_start_offset() as u64) * BATCH_BYTES as u64;
+            assert!(
+                retained >= RETENTION_BYTES.min(next * BATCH_BYTES as u64),
+                "retention went below its limit: {retained} bytes left"
+            );
+        }
+        // A fresh file for each of the first rolls, before retention has deleted anything;
+        // then the same files over and over.
+        assert!(inodes.len() <= 3, "{} distinct segment files", inodes.len());
+        let start = log.log_start_offset() as u64;
+        assert_eq!(read_all(&log).await, expected_values(start, next));
+        log.close().await.unwrap();
+        drop(log);
+        let log = PartitionLog::open(&storage, &dir, config_eager())
+            .await
+            .unwrap();
+        assert_eq!(read_all(&log).await, expected_values(start, next));
         log.close().await.unwrap();
     });
     let _ = std::fs::remove_dir_all(&root);

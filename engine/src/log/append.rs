@@ -84,6 +84,7 @@ impl PartitionLog {
                 }
             }
         };
+        self.retain_if_due();
         drop(permit);
         kick(&self.inner);
         if let Some(completion) = completion {

@@ -153,7 +153,10 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
                     push(inner, Job::Erase { paths, done });
                 }
                 Err(error) => {
-                    let _ = done.send(Err(error));
+                    // Eager retention does not wait for its deletions: say it here.
+                    if let Err(Err(error)) = done.send(Err(error)) {
+                        tracing::warn!(%error, "could not delete the segments retention removed");
+                    }
                 }
             }
         }

@@ -112,7 +112,10 @@ impl PartitionLog {
 
     /// Changes the log's configuration (takes effect for later appends, rolls and retention).
     pub fn set_config(&self, config: crate::LogConfig) {
-        self.inner.state.borrow_mut().config = config;
+        let mut state = self.inner.state.borrow_mut();
+        state.config = config;
+        // A new limit may make a segment due now.
+        state.retention_check_total = 0;
     }
 
     /// Bytes in all segments.

@@ -124,6 +124,7 @@ pub(crate) async fn open(
         closed: false,
         deleted: false,
         spare_segment: false,
+        retention_check_total: 0,
         read_hints: Default::default(),
         producers,
         background: Default::default(),

@@ -2,6 +2,8 @@
 
 use std::rc::Rc;
 
+use futures::channel::oneshot::Receiver;
+
 use super::background::{self, Job};
 use super::flusher::{kick, now_ms};
 use super::waiters::WaitError;
@@ -10,7 +12,7 @@ use crate::error::EngineError;
 use crate::index::SegmentIndexes;
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
-use crate::limits::PREALLOCATE_STEP_BYTES;
+use crate::limits::{PREALLOCATE_STEP_BYTES, RETENTION_CHECK_STEP_BYTES};
 use crate::segment::appender::Appender;
 use crate::segment::{segment_path, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
 
@@ -65,7 +67,12 @@ impl PartitionLog {
         state.appender = Appender::new(&segment.file, 0, &[]);
         state.segments.insert(base, segment);
         state.background.dir_unsynced = true;
+        drop(state);
         tracing::debug!(dir = %self.inner.dir.display(), base, "rolled to a new segment");
+        // A closed segment may be due by age now.
+        if self.inner.state.borrow().config.retention_eager {
+            let _ = self.start_retention();
+        }
         Ok(())
     }
 
@@ -130,6 +137,38 @@ impl PartitionLog {
     /// they are erased.
     pub async fn enforce_retention(&self) -> Result<usize, EngineError> {
         let permit = self.acquire().await?;
+        let Some((count, deleted)) = self.start_retention() else {
+            return Ok(0);
+        };
+        drop(permit);
+        match deleted.await {
+            Ok(result) => result.map(|()| count),
+            // The log was dropped meanwhile.
+            Err(_) => Ok(count),
+        }
+    }
+
+    /// Eager retention (`LogConfig::retention_eager`), with the append permit held, after an
+    /// append: once enough has been appended since the last look that the oldest segment may
+    /// be due by size, applies retention. Deleting a segment the moment it is due makes its
+    /// file the spare the next roll takes, so a log at its limit writes only into recycled
+    /// files however rarely the periodic check runs. Without it a roll that comes before the
+    /// check starts a fresh file, and the check then erases whole segments: a storm of
+    /// discards the appends wait behind. The files go in the background; nothing here waits.
+    pub(crate) fn retain_if_due(&self) {
+        let due = {
+            let state = self.inner.state.borrow();
+            state.config.retention_eager && state.appended_total >= state.retention_check_total
+        };
+        if due {
+            let _ = self.start_retention();
+        }
+    }
+
+    /// Retention's decision, with the append permit held: removes the doomed segments from
+    /// the log and queues the removal of their files. Returns how many there were and a
+    /// receiver told when their files are gone; None when none is doomed.
+    fn start_retention(&self) -> Option<(usize, Receiver<Result<(), EngineError>>)> {
         let now = now_ms() as i64;
         let doomed = {
             let state = self.inner.state.borrow();
@@ -158,7 +197,8 @@ impl PartitionLog {
             doomed
         };
         if doomed.is_empty() {
-            return Ok(0);
+            self.schedule_retention_check();
+            return None;
         }
         let (log_start, spare_candidate) = {
             let mut state = self.inner.state.borrow_mut();
@@ -177,22 +217,38 @@ impl PartitionLog {
             state.log_start_offset = state.log_start_offset.max(first);
             (state.log_start_offset, spare_candidate)
         };
+        self.schedule_retention_check();
         let (done, deleted) = futures::channel::oneshot::channel();
+        let count = doomed.len();
         background::push(
             &self.inner,
             Job::Delete {
-                segment_bases: doomed.clone(),
+                segment_bases: doomed,
                 log_start,
                 spare_candidate,
                 done,
             },
         );
-        drop(permit);
-        match deleted.await {
-            Ok(result) => result.map(|()| doomed.len()),
-            // The log was dropped meanwhile.
-            Err(_) => Ok(doomed.len()),
-        }
+        Some((count, deleted))
+    }
+
+    /// When eager retention looks next: not before the oldest segment can be due by size
+    /// (appends must first bring the rest of the log up to the limit), and not more often
+    /// than every `RETENTION_CHECK_STEP_BYTES` (or a sixteenth of a segment, if smaller).
+    fn schedule_retention_check(&self) {
+        let mut state = self.inner.state.borrow_mut();
+        let until_due = match state.config.retention_bytes {
+            // By age alone: looked at at each roll.
+            None => u64::MAX,
+            Some(limit) => {
+                let oldest = state.segments.values().next().map_or(0, |s| s.readable_len);
+                limit.saturating_sub(state.size_bytes().saturating_sub(oldest))
+            }
+        };
+        let step = RETENTION_CHECK_STEP_BYTES.min(state.config.segment_bytes / 16);
+        state.retention_check_total = state
+            .appended_total
+            .saturating_add(until_due.max(step).max(1));
     }
 
     /// Kafka's DeleteRecords: moves the log start offset forward (never past the high

@@ -118,6 +118,9 @@ pub(crate) struct LogState {
     /// A spare segment file waits in the log's directory for the next roll (at most one per
     /// log: see `log::recycle`).
     pub spare_segment: bool,
+    /// Eager retention looks again once `appended_total` reaches this (see
+    /// `PartitionLog::retain_if_due`).
+    pub retention_check_total: u64,
     /// Where recent disk reads ended (see `log::read_hints`).
     pub read_hints: super::read_hints::ReadHints,
     pub producers: ProducerStateTable,

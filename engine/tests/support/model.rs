@@ -202,6 +202,9 @@ pub fn config(setup: &Setup, retention_bytes: Option<u64>) -> LogConfig {
         segment_ms: None,
         retention_bytes,
         retention_ms: None,
+        // The model applies retention where the operations enforce it; eager deletions have
+        // their own tests (engine/tests/recycling.rs).
+        retention_eager: false,
         index_interval_bytes: setup.index_interval_bytes,
         max_message_bytes: MAX_MESSAGE_BYTES,
         ..LogConfig::default()
