@@ -24,6 +24,9 @@ pub const CONNECTIONS_MAX: u32 = 256;
 pub const MAX_IN_FLIGHT_MAX: u32 = 64;
 /// Largest producer batch (one batch per partition per request).
 pub const BATCH_BYTES_MAX: u64 = 16 * 1024 * 1024;
+/// Most batch bytes one Produce request carries when several partitions' batches are ready
+/// (Kafka's producer default `max.request.size`); a batch larger than this goes alone.
+pub const PRODUCE_REQUEST_BYTES_MAX: u64 = 1024 * 1024;
 /// Longest `--linger-ms`.
 pub const LINGER_MS_MAX: u64 = 10_000;
 /// Most repetitions.

@@ -1,9 +1,14 @@
 //! One producer connection (per leader) as a glommio task: batches accumulate per partition
-//! until `--batch-size` bytes or `--linger-ms`, then every ready batch of a leader goes out in
-//! one Produce request. Requests are pipelined, at most `--max-in-flight` per connection (a
-//! semaphore permit per request; waiting for one is the back-pressure). When a batch is
-//! acknowledged, each of its records' latency is counted from the time that record was due,
-//! as the rdkafka driver's delivery callbacks count it.
+//! until `--batch-size` bytes or `--linger-ms`, then the ready batches of a leader go out in
+//! one Produce request (up to `PRODUCE_REQUEST_BYTES_MAX`). Requests are pipelined, at most
+//! `--max-in-flight` per connection (a semaphore permit per request). As in Kafka's producer,
+//! a batch stays open until a request takes it: while every request slot of its leader is
+//! taken, a ready batch goes on filling and a full one waits, and the generator waits only
+//! when the partition it chose has a full batch still waiting (the back-pressure). So
+//! `--linger-ms 0` sends whatever is there whenever a slot is free, and batches grow by
+//! themselves as the broker slows. When a batch is acknowledged, each of its records'
+//! latency is counted from the time that record was due, as the rdkafka driver's delivery
+//! callbacks count it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,10 +16,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::{select, select_all, Either};
 use glommio::sync::Semaphore;
+use glommio::GlommioError;
 use pinlog_protocol::records::{BatchBuilder, NewRecord};
 
-use super::super::args::LoadArgs;
+use super::super::args::{LoadArgs, PRODUCE_REQUEST_BYTES_MAX};
 use super::super::meter::Meter;
 use super::super::payload::{fits_batch, Partitioner, Payloads};
 use super::super::plan::{Plan, Tally};
@@ -110,32 +117,34 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
     // use (due time, linger, timestamp) cost a tenth of the producer's core.
     let mut now = Instant::now();
     while let Some(due) = stop.next_due(&mut pace, now, sent) {
-        // Until the record is due, send the batches whose linger ran out.
+        // Until the record is due, send the batches that are full or whose linger ran out,
+        // as request slots allow.
         loop {
-            sender
-                .send_ready(&mut pending, |p| {
-                    p.opened_at.is_some_and(|opened| now >= opened + linger)
-                })
-                .await?;
+            let ready = |p: &Pending| p.full || p.opened_at.is_some_and(|o| now >= o + linger);
+            let blocked = sender.send_ready(&mut pending, ready, false).await?;
             if now >= due {
                 break;
             }
+            // Wake at the due time, at the end of a linger still running, or (if ready
+            // batches wait for a slot) when a slot frees.
             let next_linger = pending
                 .iter()
+                .filter(|p| !ready(p))
                 .filter_map(|p| p.opened_at)
                 .min()
                 .map(|first| first + linger);
             let wake = next_linger.map_or(due, |linger_end| linger_end.min(due));
             let sleep = wake.saturating_duration_since(now).max(PACE_SLEEP_MIN);
-            glommio::timer::sleep(sleep).await;
+            sender.wait_for_slot_or(&blocked, sleep).await?;
             now = Instant::now();
         }
         let payload = payloads.next(stamp(due));
         let index = partitioner.choose(&payload);
         let record_bytes = payload.batch_bytes_max();
         if !fits_batch(pending[index].batch_bytes, record_bytes, args.batch_size.0) {
+            // The batch is full and still waits for a slot: wait with it.
             pending[index].full = true;
-            sender.send_ready(&mut pending, |p| p.full).await?;
+            sender.send_ready(&mut pending, |p| p.full, true).await?;
         }
         let slot = &mut pending[index];
         slot.bytes += payload.size_bytes();
@@ -153,14 +162,16 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
         // the linger (the partitioner has moved on, so no record may come to close it).
         if !fits_batch(slot.batch_bytes, record_bytes, args.batch_size.0) {
             slot.full = true;
-            sender.send_ready(&mut pending, |p| p.full).await?;
+            sender.send_ready(&mut pending, |p| p.full, false).await?;
         }
         glommio::yield_if_needed().await;
         now = Instant::now();
     }
-    sender
-        .send_ready(&mut pending, |p| !p.records.is_empty())
-        .await?;
+    while pending.iter().any(|p| !p.records.is_empty()) {
+        sender
+            .send_ready(&mut pending, |p| !p.records.is_empty(), true)
+            .await?;
+    }
     // Every permit back means every request was answered.
     for semaphore in &permits {
         semaphore
@@ -185,22 +196,52 @@ struct Sender<'a> {
 }
 
 impl Sender<'_> {
-    /// Sends every non-empty pending batch for which `ready` holds, one request per leader.
+    /// Sends non-empty pending batches for which `ready` holds, one request per leader with a
+    /// free slot (up to `PRODUCE_REQUEST_BYTES_MAX`, at least one batch). With `wait`, waits
+    /// for a slot where there is none; without, leaves those batches pending and returns
+    /// their leaders.
     async fn send_ready(
         &self,
         pending: &mut [Pending],
         ready: impl Fn(&Pending) -> bool,
-    ) -> Result<(), WorkloadError> {
+        wait: bool,
+    ) -> Result<Vec<usize>, WorkloadError> {
+        let mut blocked = Vec::new();
         for (connection_index, connection) in self.leaders.connections.iter().enumerate() {
-            let mut batches = Vec::new();
-            let mut in_flight = Vec::new();
-            for (partition_index, slot) in pending.iter_mut().enumerate() {
-                if self.leaders.leader_of[partition_index] != connection_index
-                    || slot.records.is_empty()
-                    || !ready(slot)
-                {
+            let is_ready = |(partition_index, slot): &(usize, &mut Pending)| {
+                self.leaders.leader_of[*partition_index] == connection_index
+                    && !slot.records.is_empty()
+                    && ready(slot)
+            };
+            if !pending.iter_mut().enumerate().any(|entry| is_ready(&entry)) {
+                continue;
+            }
+            let semaphore = &self.permits[connection_index];
+            let permit = if wait {
+                semaphore.acquire_static_permit(1).await
+            } else {
+                semaphore.try_acquire_static_permit(1)
+            };
+            let permit = match permit {
+                Ok(permit) => permit,
+                Err(GlommioError::WouldBlock(_)) => {
+                    blocked.push(connection_index);
                     continue;
                 }
+                Err(error) => return Err(client_error(error)),
+            };
+            let mut batches = Vec::new();
+            let mut in_flight = Vec::new();
+            let mut request_bytes = 0u64;
+            for (partition_index, slot) in pending.iter_mut().enumerate() {
+                if !is_ready(&(partition_index, &mut *slot)) {
+                    continue;
+                }
+                if request_bytes > 0 && request_bytes + slot.batch_bytes > PRODUCE_REQUEST_BYTES_MAX
+                {
+                    break;
+                }
+                request_bytes += slot.batch_bytes;
                 let taken = std::mem::take(slot);
                 let mut builder = BatchBuilder::new().compression(self.args.compression.codec());
                 for record in taken.records {
@@ -217,13 +258,6 @@ impl Sender<'_> {
                     dues: taken.dues,
                 });
             }
-            if batches.is_empty() {
-                continue;
-            }
-            let permit = self.permits[connection_index]
-                .acquire_static_permit(1)
-                .await
-                .map_err(client_error)?;
             let request = Request {
                 connection: Rc::clone(connection),
                 meter: Rc::clone(self.meter),
@@ -236,7 +270,33 @@ impl Sender<'_> {
             })
             .detach();
         }
-        Ok(())
+        Ok(blocked)
+    }
+
+    /// Sleeps for `sleep`, or less if a request slot of one of the `blocked` leaders frees.
+    async fn wait_for_slot_or(
+        &self,
+        blocked: &[usize],
+        sleep: Duration,
+    ) -> Result<(), WorkloadError> {
+        let timer = Box::pin(glommio::timer::sleep(sleep));
+        if blocked.is_empty() {
+            timer.await;
+            return Ok(());
+        }
+        // Taking a unit and giving it straight back: the caller takes the slot itself.
+        let slot_free = select_all(blocked.iter().map(|&connection| {
+            let semaphore = Rc::clone(&self.permits[connection]);
+            Box::pin(async move {
+                semaphore.acquire(1).await?;
+                semaphore.signal(1);
+                Ok::<(), GlommioError<()>>(())
+            })
+        }));
+        match select(timer, slot_free).await {
+            Either::Left(_) => Ok(()),
+            Either::Right(((result, _, _), _)) => result.map_err(client_error),
+        }
     }
 }
 
