@@ -506,3 +506,51 @@ fn retention_erases_deleted_segments_and_an_open_removes_what_a_crash_left() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Each sync appends the active segment's new offset-index entries to its file, also after a
+/// truncation replaced that file, so a crash recovers from the last entry, not the start.
+#[test]
+fn durable_appends_keep_the_active_index_file_current_across_a_truncation() {
+    let dir = test_dir("index-tail");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let path = dir.join("t-0");
+        let config = LogConfig {
+            index_interval_bytes: 1024,
+            ..LogConfig::default()
+        };
+        let log = PartitionLog::open(&storage, &path, config).await.unwrap();
+        let index = path.join(format!("{:020}.index", 0));
+        for i in 0..60u64 {
+            log.append(&[batch(i * 3, 3)], Durability::Durable, 0)
+                .await
+                .unwrap();
+        }
+        let before = relative_offsets(&index);
+        assert!(before.len() >= 5, "{before:?}");
+        assert!(*before.last().unwrap() >= 150, "{before:?}");
+
+        log.truncate_to(90).await.unwrap();
+        for i in 30..80u64 {
+            log.append(&[batch(i * 3, 3)], Durability::Durable, 0)
+                .await
+                .unwrap();
+        }
+        let after = relative_offsets(&index);
+        assert!(after.windows(2).all(|w| w[0] < w[1]), "{after:?}");
+        assert!(
+            *after.last().unwrap() >= 210,
+            "entries of the appends after the truncation: {after:?}"
+        );
+        log.close().await.unwrap();
+    });
+}
+
+/// The relative offsets of an offset index file's entries (4 bytes offset, 4 bytes position).
+fn relative_offsets(path: &std::path::Path) -> Vec<u32> {
+    let bytes = std::fs::read(path).unwrap();
+    bytes
+        .chunks_exact(8)
+        .map(|entry| u32::from_be_bytes(entry[..4].try_into().unwrap()))
+        .collect()
+}

@@ -20,7 +20,7 @@ use futures::future::{FutureExt, LocalBoxFuture};
 use futures::stream::{FuturesOrdered, StreamExt};
 
 use super::background::{self, Job};
-use super::state::{FlushOp, LogInner};
+use super::state::{ActiveIndexFiles, FlushOp, LogInner};
 use crate::error::EngineError;
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
@@ -296,48 +296,60 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
 /// Appends the active segment's index entries added since the last sync to its index files
 /// (through the page cache, not synced: they only shorten recovery, which checks them).
 fn persist_active_index_tail(inner: &Rc<LogInner>) -> Result<(), EngineError> {
-    let (paths, offset_bytes, time_bytes, lens) = {
-        let state = inner.state.borrow();
-        if state.closed {
-            return Ok(());
-        }
-        let active = state.active();
-        let (offset_done, time_done) = active.persisted_index_entries;
-        let lens = (active.indexes.offset.len(), active.indexes.time.len());
-        if lens == (offset_done, time_done) {
-            return Ok(());
-        }
-        let paths = (
-            active.path(&inner.dir, INDEX_SUFFIX),
-            active.path(&inner.dir, TIME_INDEX_SUFFIX),
-        );
-        (
-            paths,
-            active.indexes.offset.entries_bytes_from(offset_done),
-            active.indexes.time.entries_bytes_from(time_done),
-            lens,
-        )
-    };
-    append_to_file(&paths.0, &offset_bytes)?;
-    append_to_file(&paths.1, &time_bytes)?;
-    inner
-        .state
-        .borrow_mut()
-        .active_mut()
-        .persisted_index_entries = lens;
+    let mut state = inner.state.borrow_mut();
+    if state.closed {
+        return Ok(());
+    }
+    let active = state.active();
+    let base = active.base_offset;
+    let (offset_done, time_done) = active.persisted_index_entries;
+    let lens = (active.indexes.offset.len(), active.indexes.time.len());
+    if lens == (offset_done, time_done) {
+        return Ok(());
+    }
+    let offset_bytes = active.indexes.offset.entries_bytes_from(offset_done);
+    let time_bytes = active.indexes.time.entries_bytes_from(time_done);
+    let paths = (
+        active.path(&inner.dir, INDEX_SUFFIX),
+        active.path(&inner.dir, TIME_INDEX_SUFFIX),
+    );
+    if state
+        .active_index_files
+        .as_ref()
+        .is_none_or(|files| files.segment_base != base)
+    {
+        state.active_index_files = Some(ActiveIndexFiles {
+            segment_base: base,
+            offset: open_for_append(&paths.0)?,
+            time: open_for_append(&paths.1)?,
+        });
+    }
+    let files = state.active_index_files.as_ref().expect("opened above");
+    let written = append(&files.offset, &paths.0, &offset_bytes)
+        .and_then(|()| append(&files.time, &paths.1, &time_bytes));
+    if written.is_err() {
+        state.active_index_files = None;
+    }
+    written?;
+    state.active_mut().persisted_index_entries = lens;
     Ok(())
 }
 
-fn append_to_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), EngineError> {
-    use std::io::Write;
-    if bytes.is_empty() {
-        return Ok(());
-    }
+fn open_for_append(path: &std::path::Path) -> Result<std::fs::File, EngineError> {
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .and_then(|mut file| file.write_all(bytes))
+        .map_err(|e| EngineError::io("open", path, e))
+}
+
+fn append(
+    mut file: &std::fs::File,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(), EngineError> {
+    use std::io::Write;
+    file.write_all(bytes)
         .map_err(|e| EngineError::io("append", path, e))
 }
 

@@ -125,6 +125,7 @@ pub(crate) async fn open(
         deleted: false,
         spare_segment: false,
         retention_check_total: 0,
+        active_index_files: None,
         read_hints: Default::default(),
         producers,
         background: Default::default(),
@@ -452,6 +453,8 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     };
     let producers = super::snapshots::rebuild(&inner.dir, &files, new_end).await?;
     let mut state = inner.state.borrow_mut();
+    // The index files are replaced below: appends through the old handles would be lost.
+    state.active_index_files = None;
     let active = state.active_mut();
     active.readable_len = data_len;
     active.next_offset = new_end;

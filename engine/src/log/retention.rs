@@ -34,6 +34,7 @@ impl PartitionLog {
                 segment_base: old_base,
             });
             state.background.start();
+            state.active_index_files = None;
             (base, encoded, std::mem::take(&mut state.spare_segment))
         };
         background::push(
@@ -330,6 +331,7 @@ impl PartitionLog {
             state.data_waiters.fail_all(WaitError::Closed);
             state.ops.clear();
             state.dirty_files.clear();
+            state.active_index_files = None;
             std::mem::take(&mut state.segments)
         };
         self.inner.cache.borrow_mut().remove_log(self.inner.id);

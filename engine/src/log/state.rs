@@ -87,6 +87,13 @@ pub(crate) struct AppendMark {
     pub data_end: u64,
 }
 
+/// Append handles to one segment's `.index` and `.timeindex` (through the page cache).
+pub(crate) struct ActiveIndexFiles {
+    pub segment_base: i64,
+    pub offset: std::fs::File,
+    pub time: std::fs::File,
+}
+
 pub(crate) struct LogState {
     pub config: LogConfig,
     /// All segments by base offset; the last is the active one.
@@ -123,6 +130,10 @@ pub(crate) struct LogState {
     pub retention_check_total: u64,
     /// Where recent disk reads ended (see `log::read_hints`).
     pub read_hints: super::read_hints::ReadHints,
+    /// The active segment's index files, open for the appends of each sync (opening them
+    /// for every sync cost 3% of a shard at 10k syncs/s). Dropped when the files are
+    /// rewritten whole (the handles would append to the replaced files) and at a roll.
+    pub active_index_files: Option<ActiveIndexFiles>,
     pub producers: ProducerStateTable,
     pub background: Background,
 }
