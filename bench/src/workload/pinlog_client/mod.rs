@@ -145,6 +145,8 @@ pub fn log_offsets(
 /// One connection per partition leader, and which connection leads each partition.
 pub(super) struct Leaders {
     pub connections: Vec<Rc<Connection>>,
+    /// The address of each connection's broker.
+    pub addresses: Vec<String>,
     /// Index into `connections`, per partition of the list it was built for.
     pub leader_of: Vec<usize>,
 }
@@ -159,6 +161,7 @@ impl Leaders {
         names.dedup();
         let metadata = bootstrap_connection.metadata(Some(&names)).await?;
         let mut connections = Vec::new();
+        let mut addresses = Vec::new();
         let mut by_node: BTreeMap<i32, usize> = BTreeMap::new();
         let mut leader_of = Vec::with_capacity(partitions.len());
         for tp in partitions {
@@ -187,6 +190,7 @@ impl Leaders {
                         ))
                     })?;
                     connections.push(Connection::connect(address, CLIENT_ID).await?);
+                    addresses.push(address.clone());
                     by_node.insert(partition.leader_id, connections.len() - 1);
                     connections.len() - 1
                 }
@@ -195,8 +199,14 @@ impl Leaders {
         }
         Ok(Leaders {
             connections,
+            addresses,
             leader_of,
         })
+    }
+
+    /// Another connection to the broker of `connections[index]`.
+    pub async fn another_connection(&self, index: usize) -> Result<Rc<Connection>, WorkloadError> {
+        Ok(Connection::connect(&self.addresses[index], CLIENT_ID).await?)
     }
 
     /// Each connection with the indexes of the partitions it leads.
