@@ -18,6 +18,13 @@ pub struct LogConfig {
     pub segment_bytes: u64,
     /// `segment.ms`: roll the active segment when its first batch is older than this.
     pub segment_ms: Option<u64>,
+    /// `segment.jitter.ms`: each segment rolls by age up to this much before `segment.ms`,
+    /// so logs created together do not roll together (see `log::roll_jitter`).
+    pub segment_jitter_ms: u64,
+    /// Not a Kafka setting (Redpanda's `log_segment_size_jitter_percent`): each segment rolls
+    /// by size up to this percentage of `segment.bytes` early, so partitions that fill at the
+    /// same rate do not roll together. At most `SEGMENT_BYTES_JITTER_PERCENT_MAX`.
+    pub segment_bytes_jitter_percent: u8,
     /// `retention.bytes`: delete the oldest closed segments while the log is larger.
     pub retention_bytes: Option<u64>,
     /// `retention.ms`: delete closed segments whose newest record is older than this.
@@ -47,6 +54,8 @@ impl Default for LogConfig {
         LogConfig {
             segment_bytes: 1024 * 1024 * 1024,
             segment_ms: Some(7 * 24 * 3600 * 1000),
+            segment_jitter_ms: 0,
+            segment_bytes_jitter_percent: 0,
             retention_bytes: None,
             retention_ms: Some(7 * 24 * 3600 * 1000),
             flush_messages: None,

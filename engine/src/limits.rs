@@ -6,6 +6,9 @@ pub const APPEND_BUFFER_BYTES: usize = 1024 * 1024;
 /// Page size the appender writes in; O_DIRECT offsets and lengths are multiples of it.
 pub const PAGE_BYTES: usize = 4096;
 
+/// Most of `segment.bytes` that size jitter may take off a segment (see `log::roll_jitter`).
+pub const SEGMENT_BYTES_JITTER_PERCENT_MAX: u8 = 50;
+
 /// Writes of one log that may be in flight at once (only page-disjoint ones overlap).
 pub const WRITES_IN_FLIGHT_MAX: usize = 4;
 

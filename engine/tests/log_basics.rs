@@ -554,3 +554,69 @@ fn relative_offsets(path: &std::path::Path) -> Vec<u32> {
         .map(|entry| u32::from_be_bytes(entry[..4].try_into().unwrap()))
         .collect()
 }
+
+/// With size jitter, logs that fill alike roll at different sizes, none above `segment.bytes`
+/// nor below its jittered share; without it every segment rolls at the same size.
+#[test]
+fn size_jitter_spreads_the_sizes_segments_roll_at() {
+    let dir = test_dir("roll-jitter");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        const SEGMENT_BYTES: u64 = 64 * 1024;
+        let mut sizes_by_jitter = Vec::new();
+        for percent in [0u8, 30] {
+            let config = LogConfig {
+                segment_bytes: SEGMENT_BYTES,
+                segment_bytes_jitter_percent: percent,
+                // The test batches' timestamps are years old.
+                retention_ms: None,
+                ..LogConfig::default()
+            };
+            let mut sizes = Vec::new();
+            for partition in 0..4 {
+                let path = dir.join(format!("jitter-{percent}-{partition}"));
+                let log = PartitionLog::open(&storage, &path, config.clone())
+                    .await
+                    .unwrap();
+                for i in 0..2000u64 {
+                    log.append(&[batch(i * 2, 2)], Durability::Written, 0)
+                        .await
+                        .unwrap();
+                }
+                log.close().await.unwrap();
+                sizes.extend(closed_segment_sizes(&path));
+            }
+            sizes_by_jitter.push(sizes);
+        }
+        let batch_bytes_max = 2 * 1024;
+        let spread = |sizes: &[u64]| sizes.iter().max().unwrap() - sizes.iter().min().unwrap();
+        let (plain, jittered) = (&sizes_by_jitter[0], &sizes_by_jitter[1]);
+        assert!(
+            plain.len() >= 8 && jittered.len() >= 8,
+            "{plain:?} {jittered:?}"
+        );
+        assert!(spread(plain) <= batch_bytes_max, "{plain:?}");
+        assert!(spread(jittered) > SEGMENT_BYTES / 10, "{jittered:?}");
+        let low = SEGMENT_BYTES - SEGMENT_BYTES * 30 / 100 - batch_bytes_max;
+        assert!(
+            jittered.iter().all(|s| (low..=SEGMENT_BYTES).contains(s)),
+            "{jittered:?}"
+        );
+    });
+}
+
+/// The sizes of a closed log's segment files, the last (active) one left out.
+fn closed_segment_sizes(path: &std::path::Path) -> Vec<u64> {
+    let mut segments: Vec<(String, u64)> = std::fs::read_dir(path)
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".log"))
+        .map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            (name, entry.metadata().unwrap().len())
+        })
+        .collect();
+    segments.sort();
+    segments.pop();
+    segments.into_iter().map(|(_, size)| size).collect()
+}

@@ -126,6 +126,9 @@ impl BrokerConfig {
     }
 }
 
+/// The broker's default size jitter of segment rolls, in percent (Redpanda's default).
+pub const SEGMENT_BYTES_JITTER_PERCENT_DEFAULT: u8 = 5;
+
 /// Kafka's broker-level `log.*` defaults, applied to topics that do not override them.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -134,6 +137,11 @@ pub struct LogDefaults {
     pub segment_bytes: u64,
     /// `log.roll.ms`
     pub segment_ms: Option<u64>,
+    /// `log.roll.jitter.ms`
+    pub segment_jitter_ms: u64,
+    /// Redpanda's `log_segment_size_jitter_percent` (5 there too): each segment rolls up to
+    /// this share of `segment.bytes` early, so partitions filling alike do not roll together.
+    pub segment_bytes_jitter_percent: u8,
     /// `log.retention.bytes`
     pub retention_bytes: Option<u64>,
     /// `log.retention.ms`
@@ -152,6 +160,8 @@ impl Default for LogDefaults {
         LogDefaults {
             segment_bytes: kafka.segment_bytes,
             segment_ms: kafka.segment_ms,
+            segment_jitter_ms: kafka.segment_jitter_ms,
+            segment_bytes_jitter_percent: SEGMENT_BYTES_JITTER_PERCENT_DEFAULT,
             retention_bytes: kafka.retention_bytes,
             retention_ms: kafka.retention_ms,
             flush_messages: kafka.flush_messages,
@@ -166,6 +176,8 @@ impl LogDefaults {
         LogConfig {
             segment_bytes: self.segment_bytes,
             segment_ms: self.segment_ms,
+            segment_jitter_ms: self.segment_jitter_ms,
+            segment_bytes_jitter_percent: self.segment_bytes_jitter_percent,
             retention_bytes: self.retention_bytes,
             retention_ms: self.retention_ms,
             flush_messages: self.flush_messages,

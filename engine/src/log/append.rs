@@ -243,12 +243,17 @@ impl PartitionLog {
         if data_end == 0 {
             return false;
         }
+        let active = state.active();
         // Index positions are 32-bit, as in Kafka: a segment stays below 2 GiB.
-        let segment_bytes = state.config.segment_bytes.min(i32::MAX as u64);
+        let segment_bytes = super::roll_jitter::roll_bytes(
+            self.inner.roll_seed,
+            active.base_offset,
+            state.config.segment_bytes.min(i32::MAX as u64),
+            state.config.segment_bytes_jitter_percent,
+        );
         if data_end + incoming as u64 > segment_bytes {
             return true;
         }
-        let active = state.active();
         let last_offset = state.next_offset
             + batches
                 .iter()
@@ -272,7 +277,13 @@ impl PartitionLog {
             Some(first) if first >= 0 && incoming >= 0 => incoming - first,
             _ => now_ms() as i64 - active.created_ms,
         };
-        waited > segment_ms as i64
+        let roll_ms = super::roll_jitter::roll_ms(
+            self.inner.roll_seed,
+            active.base_offset,
+            segment_ms,
+            state.config.segment_jitter_ms,
+        );
+        waited > roll_ms as i64
     }
 }
 

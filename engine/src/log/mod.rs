@@ -30,6 +30,7 @@ mod read_by_time;
 mod read_hints;
 mod recycle;
 mod retention;
+mod roll_jitter;
 mod snapshots;
 mod state;
 pub mod waiters;

@@ -137,6 +137,7 @@ pub(crate) async fn open(
         append_lock: Semaphore::new(1),
         cache: storage.cache(),
         faults,
+        roll_seed: super::roll_jitter::seed(dir),
     };
     Ok(Rc::new(inner))
 }

@@ -34,6 +34,8 @@ pub(crate) struct LogInner {
     pub append_lock: Semaphore,
     pub cache: Rc<RefCell<BatchCache>>,
     pub faults: Option<Rc<crate::io::FaultPlan>>,
+    /// This log's share of the roll jitter (see `log::roll_jitter`).
+    pub roll_seed: u64,
 }
 
 /// Work queued for the flusher, in log order.

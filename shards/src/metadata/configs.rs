@@ -75,6 +75,13 @@ pub const TOPIC_CONFIGS: &[TopicConfigDef] = &[
         doc: "roll the active segment when its first record is this old",
     },
     TopicConfigDef {
+        name: "segment.jitter.ms",
+        broker_name: "log.roll.jitter.ms",
+        config_type: ConfigType::Long,
+        min: 0,
+        doc: "each segment rolls by age up to this much before segment.ms, so partitions created together do not roll together",
+    },
+    TopicConfigDef {
         name: "flush.ms",
         broker_name: "log.flush.interval.ms",
         config_type: ConfigType::Long,
@@ -163,6 +170,7 @@ pub fn static_default(def: &TopicConfigDef, broker: &BrokerConfig) -> String {
         "retention.bytes" => optional(log.retention_bytes, -1),
         "segment.bytes" => log.segment_bytes.to_string(),
         "segment.ms" => optional(log.segment_ms, i64::MAX),
+        "segment.jitter.ms" => log.segment_jitter_ms.to_string(),
         "flush.ms" => optional(log.flush_ms, i64::MAX),
         "flush.messages" => optional(log.flush_messages, i64::MAX),
         "max.message.bytes" => log.max_message_bytes.to_string(),
@@ -270,6 +278,7 @@ pub fn log_config(
         config.segment_bytes = bytes;
     }
     config.segment_ms = limit("segment.ms");
+    config.segment_jitter_ms = limit("segment.jitter.ms").unwrap_or(0);
     config.flush_ms = limit("flush.ms");
     config.flush_messages = limit("flush.messages");
     if let Some(bytes) = limit("max.message.bytes") {
@@ -340,6 +349,22 @@ mod tests {
         assert!(validate(def("cleanup.policy"), "shred").is_err());
         assert!(validate(def("flush.ms"), "soon").is_err());
         assert!(topic_config_def("unclean.leader.election.enable").is_none());
+    }
+
+    #[test]
+    fn roll_jitter_comes_from_the_topic_and_the_broker() {
+        let broker = BrokerConfig::default();
+        let metadata = ClusterMetadata::default();
+        let plain = log_config(&topic(&[]), &metadata, &broker);
+        assert_eq!(plain.segment_jitter_ms, 0);
+        assert_eq!(plain.segment_bytes_jitter_percent, 5);
+        let jittered = log_config(
+            &topic(&[("segment.jitter.ms", "60000")]),
+            &metadata,
+            &broker,
+        );
+        assert_eq!(jittered.segment_jitter_ms, 60_000);
+        assert!(validate(topic_config_def("segment.jitter.ms").unwrap(), "-1").is_err());
     }
 
     #[test]

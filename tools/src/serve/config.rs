@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use pinlog_engine::limits::SEGMENT_BYTES_JITTER_PERCENT_MAX;
 use pinlog_shards::BrokerConfig;
 
 use super::ServeArgs;
@@ -43,7 +44,7 @@ pub fn from_file(path: &Path) -> Result<BrokerConfig, ConfigError> {
 /// Parses TOML text; keys it leaves out keep their defaults, and unknown keys are an error
 /// (BrokerConfig denies them) so that a misspelt key never silently leaves a default in place.
 pub fn from_toml(text: &str, path: &Path) -> Result<BrokerConfig, ConfigError> {
-    toml::from_str(text).map_err(|error| ConfigError::Parse {
+    let config: BrokerConfig = toml::from_str(text).map_err(|error| ConfigError::Parse {
         path: path.to_path_buf(),
         location: error
             .span()
@@ -53,7 +54,18 @@ pub fn from_toml(text: &str, path: &Path) -> Result<BrokerConfig, ConfigError> {
             })
             .unwrap_or_default(),
         message: error.message().trim().replace('\n', " "),
-    })
+    })?;
+    let jitter = config.log.segment_bytes_jitter_percent;
+    if jitter > SEGMENT_BYTES_JITTER_PERCENT_MAX {
+        return Err(ConfigError::Parse {
+            path: path.to_path_buf(),
+            location: String::new(),
+            message: format!(
+                "[log] segment_bytes_jitter_percent is {jitter}; at most {SEGMENT_BYTES_JITTER_PERCENT_MAX}"
+            ),
+        });
+    }
+    Ok(config)
 }
 
 /// 1-based line and column (in characters) of a byte offset into `text`.
@@ -70,6 +82,7 @@ mod tests {
     use std::net::SocketAddr;
 
     use clap::Parser;
+    use pinlog_engine::IoMode;
     use pinlog_shards::BrokerConfig;
 
     use super::*;
@@ -178,6 +191,29 @@ mod tests {
         assert!(message.contains("unknown field `listen_addr`"), "{message}");
         assert!(message.contains("b.toml at line 2, column 1"), "{message}");
         assert!(!message.contains('\n'), "{message}");
+    }
+
+    #[test]
+    fn a_size_jitter_beyond_its_bound_is_an_error() {
+        let error = from_toml(
+            "[log]\nsegment_bytes_jitter_percent = 60\n",
+            Path::new("j.toml"),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("at most 50"), "{error}");
+        let config = from_toml(
+            "[log]\nsegment_bytes_jitter_percent = 20\n",
+            Path::new("j.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            config
+                .log
+                .log_config(IoMode::Direct)
+                .segment_bytes_jitter_percent,
+            20
+        );
+        assert_eq!(BrokerConfig::default().log.segment_bytes_jitter_percent, 5);
     }
 
     #[test]
