@@ -142,8 +142,11 @@ async fn produce(args: &LoadArgs, plan: &Plan, index: u32, tally: &Arc<Tally>) -
         let index = partitioner.choose(&payload);
         let record_bytes = payload.batch_bytes_max();
         if !fits_batch(pending[index].batch_bytes, record_bytes, args.batch_size.0) {
-            // The batch is full and still waits for a slot: wait with it.
             pending[index].full = true;
+        }
+        // The batch is full and still waits for a slot: wait with it. A request may take
+        // other full batches first (it carries up to PRODUCE_REQUEST_BYTES_MAX), hence the loop.
+        while pending[index].full {
             sender.send_ready(&mut pending, |p| p.full, true).await?;
         }
         let slot = &mut pending[index];
