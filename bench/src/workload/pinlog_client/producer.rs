@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::{select, select_all, Either};
-use glommio::sync::Semaphore;
+use glommio::sync::{Semaphore, StaticPermit};
 use glommio::GlommioError;
 use pinlog_protocol::records::{BatchBuilder, NewRecord};
 
@@ -211,34 +211,24 @@ impl Sender<'_> {
     ) -> Result<Vec<usize>, WorkloadError> {
         let mut blocked = Vec::new();
         for (connection_index, connection) in self.leaders.connections.iter().enumerate() {
-            let is_ready = |(partition_index, slot): &(usize, &mut Pending)| {
-                self.leaders.leader_of[*partition_index] == connection_index
-                    && !slot.records.is_empty()
-                    && ready(slot)
-            };
-            if !pending.iter_mut().enumerate().any(|entry| is_ready(&entry)) {
-                continue;
-            }
-            let semaphore = &self.permits[connection_index];
-            let permit = if wait {
-                semaphore.acquire_static_permit(1).await
-            } else {
-                semaphore.try_acquire_static_permit(1)
-            };
-            let permit = match permit {
-                Ok(permit) => permit,
-                Err(GlommioError::WouldBlock(_)) => {
-                    blocked.push(connection_index);
-                    continue;
-                }
-                Err(error) => return Err(client_error(error)),
-            };
+            let mut permit = None;
             let mut batches = Vec::new();
             let mut in_flight = Vec::new();
             let mut request_bytes = 0u64;
             for (partition_index, slot) in pending.iter_mut().enumerate() {
-                if !is_ready(&(partition_index, &mut *slot)) {
+                if self.leaders.leader_of[partition_index] != connection_index
+                    || slot.records.is_empty()
+                    || !ready(slot)
+                {
                     continue;
+                }
+                // The slot first: without one, the batches stay open and go on filling.
+                if permit.is_none() {
+                    permit = self.request_slot(connection_index, wait).await?;
+                    if permit.is_none() {
+                        blocked.push(connection_index);
+                        break;
+                    }
                 }
                 if request_bytes > 0 && request_bytes + slot.batch_bytes > PRODUCE_REQUEST_BYTES_MAX
                 {
@@ -261,6 +251,9 @@ impl Sender<'_> {
                     dues: taken.dues,
                 });
             }
+            let Some(permit) = permit else {
+                continue;
+            };
             let request = Request {
                 connection: Rc::clone(connection),
                 meter: Rc::clone(self.meter),
@@ -274,6 +267,26 @@ impl Sender<'_> {
             .detach();
         }
         Ok(blocked)
+    }
+
+    /// A request slot of the `connection`'s leader; with `wait` it waits for one, without it
+    /// there is none while every slot is taken.
+    async fn request_slot(
+        &self,
+        connection: usize,
+        wait: bool,
+    ) -> Result<Option<StaticPermit>, WorkloadError> {
+        let semaphore = &self.permits[connection];
+        let permit = if wait {
+            semaphore.acquire_static_permit(1).await
+        } else {
+            semaphore.try_acquire_static_permit(1)
+        };
+        match permit {
+            Ok(permit) => Ok(Some(permit)),
+            Err(GlommioError::WouldBlock(_)) => Ok(None),
+            Err(error) => Err(client_error(error)),
+        }
     }
 
     /// Sleeps for `sleep`, or less if a request slot of one of the `blocked` leaders frees.
