@@ -18,6 +18,7 @@
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod hash;
 pub mod index;
 pub mod io;
 pub mod limits;

@@ -6,28 +6,15 @@
 //! when the shard count changes. A placement table balanced by load can replace this later,
 //! behind the same call.
 
+use pinlog_engine::hash::{fnv1a, mix};
+
 /// The shard that owns `partition` of `topic` among `shard_count` shards.
 pub fn owner(topic: &str, partition: i32, shard_count: usize) -> usize {
     debug_assert!(shard_count > 0);
+    // Mixed: neighbouring partitions of one topic differ only in their low bits, which jump
+    // hashing alone spreads poorly.
     let key = mix(fnv1a(topic.as_bytes()) ^ u64::from(partition as u32));
     jump_hash(key, shard_count.max(1))
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-/// splitmix64's finaliser: neighbouring partitions of one topic differ only in their low bits,
-/// which jump hashing alone spreads poorly.
-fn mix(mut key: u64) -> u64 {
-    key = (key ^ (key >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    key = (key ^ (key >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    key ^ (key >> 31)
 }
 
 fn jump_hash(mut key: u64, buckets: usize) -> usize {

@@ -13,18 +13,12 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use crate::hash::{fnv1a, mix};
 use crate::limits::SEGMENT_BYTES_JITTER_PERCENT_MAX;
 
 /// The log's share of the jitter: a hash of its directory.
 pub(crate) fn seed(dir: &Path) -> u64 {
-    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    dir.as_os_str()
-        .as_bytes()
-        .iter()
-        .fold(OFFSET_BASIS, |hash, &byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-        })
+    fnv1a(dir.as_os_str().as_bytes())
 }
 
 /// The size at which the segment starting at `base` rolls: `segment_bytes` less up to
@@ -46,11 +40,8 @@ fn pick(seed: u64, base: i64, salt: u64, range: u64) -> u64 {
     if range == 0 {
         return 0;
     }
-    // splitmix64's finaliser: nearby bases give unrelated values.
-    let mut z = seed ^ (base as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt.rotate_left(32);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (z ^ (z >> 31)) % range
+    // Mixed: nearby bases give unrelated values.
+    mix(seed ^ (base as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt.rotate_left(32)) % range
 }
 
 #[cfg(test)]
