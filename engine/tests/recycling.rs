@@ -70,6 +70,18 @@ fn spare(dir: &Path) -> PathBuf {
     dir.join("spare-segment")
 }
 
+/// Waits (boundedly) for the background deletion to leave a spare.
+async fn wait_for_spare(dir: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !spare(dir).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "retention deleted a segment but left no spare"
+        );
+        glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 fn newest_segment(dir: &Path) -> PathBuf {
     let mut logs: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("listing the log")
@@ -277,14 +289,18 @@ fn eager_retention_keeps_a_log_at_its_limit_writing_into_recycled_files() {
             let before = newest_segment(&dir);
             // Until the next roll (the count may also drop: retention at that roll).
             while newest_segment(&dir) == before {
+                let start = log.log_start_offset();
                 log.append(&[sized_batch(next)], Durability::Durable, 0)
                     .await
                     .unwrap();
                 next += 1;
+                if log.log_start_offset() != start {
+                    // Eager retention deletes in the background; a roll that comes before the
+                    // deletion has finished rightly takes a fresh file. Wait, as a slower
+                    // writer would, so that each roll here has a spare to take.
+                    wait_for_spare(&dir).await;
+                }
             }
-            // Let the roll's deletion finish, as the next roll would find it.
-            log.flush().await.unwrap();
-            glommio::timer::sleep(std::time::Duration::from_millis(20)).await;
             inodes.insert(std::fs::metadata(newest_segment(&dir)).unwrap().ino());
             assert!(
                 log.segment_count() <= segments.max(2) + 1,
