@@ -283,7 +283,8 @@ fn flush_messages_and_flush_ms_sync_without_durable_appends() {
                 .await
                 .unwrap();
         }
-        glommio::timer::sleep(Duration::from_millis(20)).await;
+        // The sync runs in the background: wait for it, as slow as the machine may be.
+        wait_until(|| plan.syncs() > before).await;
         let synced = plan.syncs() - before;
         assert!(
             (1..=20).contains(&synced),
@@ -298,11 +299,27 @@ fn flush_messages_and_flush_ms_sync_without_durable_appends() {
             .await
             .unwrap();
         let before = plan.syncs();
+        // Before the append: the policy's clock starts when its data is written.
+        let waited = std::time::Instant::now();
         log.append(&[batch(0, 1)], Durability::Written, 0)
             .await
             .unwrap();
         assert_eq!(plan.syncs(), before, "not yet due");
-        glommio::timer::sleep(Duration::from_millis(150)).await;
-        assert!(plan.syncs() > before, "flush.ms=30 synced within 150 ms");
+        wait_until(|| plan.syncs() > before).await;
+        assert!(
+            waited.elapsed() >= Duration::from_millis(25),
+            "flush.ms=30 synced early, {:?} after the append began",
+            waited.elapsed()
+        );
     });
+}
+
+/// Polls `done` until it holds; a bound far above any machine's slowness turns a policy that
+/// never syncs into a failure instead of a hang.
+async fn wait_until(done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "no sync within 10 s");
+        glommio::timer::sleep(Duration::from_millis(1)).await;
+    }
 }
