@@ -1,4 +1,5 @@
-//! What a shard's logs share: the batch cache, log ids, and the data directory.
+//! What a shard's logs share: the batch cache, log ids, the device flush, and the data
+//! directory.
 
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use crate::cache::BatchCache;
 use crate::config::IoMode;
 use crate::error::EngineError;
 use crate::io::data_dir::{self, DataDirLock};
-use crate::io::FaultPlan;
+use crate::io::{FaultPlan, SharedFlush};
 
 /// The process-wide hold on a data directory: its lock, taken once before any shard opens a
 /// log. Checks that the filesystem supports O_DIRECT unless buffered I/O is allowed.
@@ -36,6 +37,7 @@ pub struct ShardStorage {
     next_log_id: Cell<u64>,
     faults: Option<Rc<FaultPlan>>,
     device_probed: Cell<bool>,
+    shared_flush: Rc<SharedFlush>,
 }
 
 impl ShardStorage {
@@ -46,6 +48,7 @@ impl ShardStorage {
             next_log_id: Cell::new(1),
             faults: None,
             device_probed: Cell::new(false),
+            shared_flush: Rc::default(),
         })
     }
 
@@ -57,6 +60,7 @@ impl ShardStorage {
             next_log_id: Cell::new(1),
             faults: Some(plan),
             device_probed: Cell::new(false),
+            shared_flush: Rc::default(),
         })
     }
 
@@ -80,6 +84,15 @@ impl ShardStorage {
         data_dir::prime_device_probe(dir).await?;
         self.device_probed.set(true);
         Ok(())
+    }
+
+    /// The shard's shared device flush, for a log in `dir` if its filesystem makes a flush
+    /// device-wide (see `io::shared_flush`); `None` means every file syncs on its own.
+    pub(crate) fn shared_flush_for(
+        &self,
+        dir: &Path,
+    ) -> Result<Option<Rc<SharedFlush>>, EngineError> {
+        Ok(data_dir::flush_is_device_wide(dir)?.then(|| self.shared_flush.clone()))
     }
 
     pub(crate) fn next_log_id(&self) -> u64 {

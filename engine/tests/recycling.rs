@@ -5,9 +5,10 @@ mod support;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use bytes::Bytes;
-use pinlog_engine::{Durability, LogConfig, PartitionLog, ShardStorage};
+use pinlog_engine::{Durability, FaultPlan, LogConfig, PartitionLog, ShardStorage};
 use pinlog_protocol::records::{BatchBuilder, NewRecord, RecordBatch};
 use support::{run, test_dir, values};
 
@@ -326,4 +327,116 @@ fn eager_retention_keeps_a_log_at_its_limit_writing_into_recycled_files() {
         log.close().await.unwrap();
     });
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Logs writing into recycled files, within their old length, have no metadata to sync: their
+/// Durable appends share the shard's device flush instead of an fdatasync each. Logs writing
+/// into fresh (fallocated, unwritten) extents still sync their own files.
+#[test]
+fn logs_overwriting_recycled_files_share_one_device_flush() {
+    const LOGS: usize = 8;
+    const ROUNDS: usize = 5;
+    let root = test_dir("shared-flush");
+    run(async {
+        let plan = Rc::new(FaultPlan::default());
+        let storage = ShardStorage::with_faults(&root, 0, plan.clone());
+        let mut logs = Vec::new();
+        for i in 0..LOGS {
+            let dir = root.join(format!("t-{i}"));
+            let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
+            logs.push((log, dir));
+        }
+        let mut next = 0;
+        let fresh = syncs_of_concurrent_durable_appends(&logs, &plan, &mut next, ROUNDS).await;
+        assert!(
+            fresh >= LOGS * ROUNDS,
+            "fresh files synced {fresh} times for {ROUNDS} rounds of {LOGS} logs"
+        );
+
+        for (log, dir) in &logs {
+            log_with_spare(log, &mut next, dir).await;
+            log.roll_now().await.unwrap();
+            // The first sync in the recycled file is its own (the roll, the rename).
+            log.append(&[sized_batch(next)], Durability::Durable, 0)
+                .await
+                .unwrap();
+            next += 1;
+        }
+        let recycled = syncs_of_concurrent_durable_appends(&logs, &plan, &mut next, ROUNDS).await;
+        assert!(
+            recycled <= LOGS * ROUNDS / 2,
+            "recycled files synced {recycled} times for {ROUNDS} rounds of {LOGS} logs"
+        );
+
+        // Past the old length the file grows into fresh extents again: its own fdatasyncs.
+        for (log, _) in &logs {
+            log.set_config(LogConfig {
+                segment_bytes: 4 * SEGMENT_BYTES,
+                ..config()
+            });
+            // A segment's worth more: the active one ends past the old length.
+            for _ in 0..SEGMENT_BYTES as usize / BATCH_BYTES {
+                log.append(&[sized_batch(next)], Durability::Written, 0)
+                    .await
+                    .unwrap();
+                next += 1;
+            }
+            log.flush().await.unwrap();
+        }
+        let grown = syncs_of_concurrent_durable_appends(&logs, &plan, &mut next, ROUNDS).await;
+        assert!(
+            grown >= LOGS * ROUNDS,
+            "grown files synced {grown} times for {ROUNDS} rounds of {LOGS} logs"
+        );
+        for (log, _) in &logs {
+            let start = log.log_start_offset();
+            assert!(!read_all(log).await.is_empty() && start > 0);
+            log.close().await.unwrap();
+        }
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Rounds of one Durable append on every log at once; the fdatasyncs they took.
+async fn syncs_of_concurrent_durable_appends(
+    logs: &[(PartitionLog, PathBuf)],
+    plan: &FaultPlan,
+    next: &mut u64,
+    rounds: usize,
+) -> usize {
+    settle_syncs(plan).await;
+    let before = plan.syncs();
+    for _ in 0..rounds {
+        let appends: Vec<_> = logs
+            .iter()
+            .map(|(log, _)| {
+                let (log, tag) = (log.clone(), *next);
+                *next += 1;
+                glommio::spawn_local(async move {
+                    log.append(&[sized_batch(tag)], Durability::Durable, 0)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for append in appends {
+            append.await;
+        }
+    }
+    (plan.syncs() - before) as usize
+}
+
+/// Waits until the background work of earlier rolls (the closes' fdatasyncs) is over: no
+/// sync for 50 ms.
+async fn settle_syncs(plan: &FaultPlan) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = plan.syncs();
+    loop {
+        glommio::timer::sleep(std::time::Duration::from_millis(50)).await;
+        let now = plan.syncs();
+        if now == seen || std::time::Instant::now() > deadline {
+            return;
+        }
+        seen = now;
+    }
 }

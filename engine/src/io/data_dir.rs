@@ -93,6 +93,23 @@ pub fn check_direct_io(dir: &Path, mode: IoMode) -> Result<(), EngineError> {
 }
 
 fn memory_filesystem(dir: &Path) -> Result<Option<&'static str>, EngineError> {
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    Ok(match filesystem_magic(dir)? {
+        t if t == libc::TMPFS_MAGIC => Some("tmpfs"),
+        RAMFS_MAGIC => Some("ramfs"),
+        _ => None,
+    })
+}
+
+/// Whether an fdatasync of a file with nothing of its own to write still flushes the device's
+/// write cache on `dir`'s filesystem (see `io::shared_flush`): true for ext4 and XFS, whose
+/// fsync paths end in a cache flush whenever the file's metadata needed no journal commit.
+pub fn flush_is_device_wide(dir: &Path) -> Result<bool, EngineError> {
+    let magic = filesystem_magic(dir)?;
+    Ok(magic == libc::EXT4_SUPER_MAGIC || magic == libc::XFS_SUPER_MAGIC)
+}
+
+fn filesystem_magic(dir: &Path) -> Result<i64, EngineError> {
     let c_path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).map_err(|_| {
         EngineError::io(
             "statfs",
@@ -109,12 +126,7 @@ fn memory_filesystem(dir: &Path) -> Result<Option<&'static str>, EngineError> {
             std::io::Error::last_os_error(),
         ));
     }
-    const RAMFS_MAGIC: i64 = 0x8584_58f6;
-    Ok(match stat.f_type as i64 {
-        t if t == libc::TMPFS_MAGIC => Some("tmpfs"),
-        RAMFS_MAGIC => Some("ramfs"),
-        _ => None,
-    })
+    Ok(stat.f_type as i64)
 }
 
 /// Makes a directory's entries (new or removed segment files) durable.

@@ -1,5 +1,6 @@
 //! A segment file: glommio's `DmaFile` plus the fault seam.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -40,6 +41,14 @@ pub struct SegmentFile {
     file: DmaFile,
     path: PathBuf,
     faults: Option<Rc<FaultPlan>>,
+    /// Bytes from the start whose blocks are written and synced already (a recycled segment's
+    /// old length; 0 otherwise): overwriting them changes no metadata that recovery needs.
+    overwrite_len: Cell<u64>,
+    /// A completed change may have left metadata that only this file's own fdatasync writes:
+    /// its creation, a pre-allocation or truncation, a write past `overwrite_len` (which
+    /// converts unwritten extents). While false, a device flush makes its writes durable
+    /// (see `io::shared_flush`).
+    metadata_unsynced: Cell<bool>,
 }
 
 impl SegmentFile {
@@ -60,7 +69,29 @@ impl SegmentFile {
             file,
             path: path.to_path_buf(),
             faults,
+            overwrite_len: Cell::new(0),
+            metadata_unsynced: Cell::new(true),
         })
+    }
+
+    /// Declares the first `len` bytes written and synced: a recycled file, reused at its old
+    /// length.
+    pub fn set_overwrite_len(&self, len: u64) {
+        self.overwrite_len.set(len);
+    }
+
+    /// Records a completed write of `[position, end)`. Called by the log in log order, as it
+    /// counts the write as written, so that a sync that covers the write also sees this.
+    pub fn note_written(&self, end: u64) {
+        if end > self.overwrite_len.get() {
+            self.metadata_unsynced.set(true);
+        }
+    }
+
+    /// Whether the file needs an fdatasync of its own for what was noted so far; a sync about
+    /// to cover it calls this, which clears the flag.
+    pub fn take_metadata_unsynced(&self) -> bool {
+        self.metadata_unsynced.replace(false)
     }
 
     pub fn path(&self) -> &Path {
@@ -126,6 +157,7 @@ impl SegmentFile {
     /// Pre-allocates the file to `size` bytes (zeros beyond the data), so appends within it
     /// change no file size and fdatasync carries no size update.
     pub async fn preallocate(&self, size: u64) -> Result<(), EngineError> {
+        self.metadata_unsynced.set(true);
         self.file
             .pre_allocate(size, false)
             .await
@@ -133,6 +165,8 @@ impl SegmentFile {
     }
 
     pub async fn truncate(&self, size: u64) -> Result<(), EngineError> {
+        self.metadata_unsynced.set(true);
+        self.overwrite_len.set(self.overwrite_len.get().min(size));
         self.file
             .truncate(size)
             .await

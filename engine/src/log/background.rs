@@ -35,8 +35,9 @@ pub(crate) enum Job {
     Delete {
         segment_bases: Vec<i64>,
         log_start: i64,
-        /// One of them whose file may become the log's spare (see `log::recycle`).
-        spare_candidate: Option<i64>,
+        /// One of them whose file may become the log's spare (see `log::recycle`), with the
+        /// length of its data, written and synced.
+        spare_candidate: Option<(i64, u64)>,
         done: oneshot::Sender<Result<(), EngineError>>,
     },
     /// Cut [`ERASE_CHUNK_BYTES`] off the end of the first of `paths` (deleted segments' files),
@@ -135,10 +136,11 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
         } => {
             // Decided here, on the shard: only this job makes a spare and only a roll takes
             // one (after this job has set the flag), so the two never race for the file.
-            let spare_candidate = spare_candidate.filter(|_| !inner.state.borrow().spare_segment);
+            let spare_candidate =
+                spare_candidate.filter(|_| inner.state.borrow().spare_segment.is_none());
             let deleted = blocking::run(move || {
                 let mut paths = delete_files(&dir, &segment_bases, log_start)?;
-                let spare = spare_candidate.is_some_and(|base| {
+                let spare = spare_candidate.filter(|&(base, _)| {
                     let renamed = deleted_path(&segment_path(&dir, base, LOG_SUFFIX));
                     super::recycle::keep_spare(&dir, &mut paths, &renamed)
                 });
@@ -147,8 +149,8 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
             .await;
             match deleted {
                 Ok((paths, spare)) => {
-                    if spare {
-                        inner.state.borrow_mut().spare_segment = true;
+                    if let Some((_, written_len)) = spare {
+                        inner.state.borrow_mut().spare_segment = Some(written_len);
                     }
                     push(inner, Job::Erase { paths, done });
                 }

@@ -11,7 +11,10 @@
 //!
 //! A sync runs as a task of its own (at most one per log), beside the writes that follow it:
 //! it covers what was written when it started, so Durable appends are not starved by writes
-//! that keep coming, and the device is not idle while it flushes.
+//! that keep coming, and the device is not idle while it flushes. A file whose writes since
+//! its last fdatasync only overwrote written blocks (a recycled segment) carries no metadata:
+//! a device flush begun after the writes completed is enough, and the logs of a shard share
+//! one (`io::shared_flush`).
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -23,7 +26,7 @@ use super::background::{self, Job};
 use super::state::{ActiveIndexFiles, FlushOp, LogInner};
 use crate::error::EngineError;
 use crate::io::data_dir::sync_dir;
-use crate::io::SegmentFile;
+use crate::io::{FlushError, SegmentFile};
 use crate::limits::{PAGE_BYTES, PREALLOCATE_STEP_BYTES, WRITES_IN_FLIGHT_MAX};
 use crate::segment::appender::PendingWrite;
 use crate::segment::{INDEX_SUFFIX, TIME_INDEX_SUFFIX};
@@ -51,8 +54,9 @@ enum Work {
     Idle,
 }
 
-/// A write in flight: its result, the file it went to and the log total it completes.
-type WriteInFlight = LocalBoxFuture<'static, (Result<(), EngineError>, Rc<SegmentFile>, u64)>;
+/// A write in flight: its result, the file it went to, where in the file it ends and the log
+/// total it completes.
+type WriteInFlight = LocalBoxFuture<'static, (Result<(), EngineError>, Rc<SegmentFile>, u64, u64)>;
 
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -91,13 +95,13 @@ async fn run(inner: &Rc<LogInner>) {
                 issue(inner, &mut in_flight, file, base, write, end_total).await
             }
             Work::Wait => {
-                let Some((result, file, end_total)) = in_flight.next().await else {
+                let Some((result, file, file_end, end_total)) = in_flight.next().await else {
                     unreachable!("a wait with writes in flight")
                 };
                 if in_flight.is_empty() {
                     shares_last_page = false;
                 }
-                result.map(|()| written(inner, &file, end_total))
+                result.map(|()| written(inner, &file, file_end, end_total))
             }
             Work::Close(base) => {
                 start_close(inner, base);
@@ -227,7 +231,7 @@ async fn issue(
     in_flight.push_back(
         async move {
             let result = file.write_at(write.buffer, write.position).await;
-            (result, file, end_total)
+            (result, file, needed, end_total)
         }
         .boxed_local(),
     );
@@ -235,8 +239,9 @@ async fn issue(
 }
 
 /// Records a completed write (completions come in log order).
-fn written(inner: &Rc<LogInner>, file: &Rc<SegmentFile>, end_total: u64) {
+fn written(inner: &Rc<LogInner>, file: &Rc<SegmentFile>, file_end: u64, end_total: u64) {
     let mut state = inner.state.borrow_mut();
+    file.note_written(file_end);
     state.mark_dirty(file);
     if state.unsynced_since_ms.is_none() {
         state.unsynced_since_ms = Some(now_ms());
@@ -265,8 +270,16 @@ fn start_sync(inner: &Rc<LogInner>) {
 async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
     let (files, target, records, dir_unsynced) = {
         let mut state = inner.state.borrow_mut();
+        // Taken with the target: a write counted in it has noted its metadata already.
+        let files: Vec<(Rc<SegmentFile>, bool)> = std::mem::take(&mut state.dirty_files)
+            .into_iter()
+            .map(|file| {
+                let own = file.take_metadata_unsynced() || inner.shared_flush.is_none();
+                (file, own)
+            })
+            .collect();
         (
-            std::mem::take(&mut state.dirty_files),
+            files,
             state.written_total,
             state.unsynced_records,
             std::mem::take(&mut state.background.dir_unsynced),
@@ -276,8 +289,20 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
         // A segment created by a roll: its name must survive a crash with its data.
         sync_dir(&inner.dir).await?;
     }
-    for file in &files {
+    for (file, _) in files.iter().filter(|(_, own)| *own) {
         file.sync().await?;
+    }
+    // Files with nothing but overwrites to sync need a device flush begun after their writes
+    // completed: one of the own fdatasyncs above was one, else the shard's shared flush.
+    if let (Some(shared), Some((file, _)), false) = (
+        &inner.shared_flush,
+        files.first(),
+        files.iter().any(|(_, own)| *own),
+    ) {
+        shared
+            .flush(|| flush_via(file.clone()))
+            .await
+            .map_err(|e| EngineError::io("fdatasync", file.path(), e.to_io_error()))?;
     }
     // Inline (a page-cache append of a few bytes): a crash right after a Durable append
     // finds its index entries.
@@ -291,6 +316,23 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
     };
     state.advance_durable(target);
     Ok(())
+}
+
+/// The shared flush as an fdatasync of `file` (whose own metadata is synced: the fdatasync is
+/// only the device flush).
+async fn flush_via(file: Rc<SegmentFile>) -> Result<(), FlushError> {
+    file.sync().await.map_err(|error| match error {
+        EngineError::Io { source, .. } => FlushError {
+            kind: source.kind(),
+            raw_os_error: source.raw_os_error(),
+            message: source.to_string(),
+        },
+        other => FlushError {
+            kind: std::io::ErrorKind::Other,
+            raw_os_error: None,
+            message: other.to_string(),
+        },
+    })
 }
 
 /// Appends the active segment's index entries added since the last sync to its index files

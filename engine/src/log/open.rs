@@ -123,7 +123,7 @@ pub(crate) async fn open(
         failed: None,
         closed: false,
         deleted: false,
-        spare_segment: false,
+        spare_segment: None,
         retention_check_total: 0,
         active_index_files: None,
         read_hints: Default::default(),
@@ -137,6 +137,7 @@ pub(crate) async fn open(
         append_lock: Semaphore::new(1),
         cache: storage.cache(),
         faults,
+        shared_flush: storage.shared_flush_for(dir)?,
         roll_seed: super::roll_jitter::seed(dir),
     };
     Ok(Rc::new(inner))
@@ -352,7 +353,7 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     // Positions past the cut will hold other batches.
     inner.state.borrow_mut().read_hints.clear();
     // Offsets may go back below the spare's old batches: they could pass for new ones.
-    if std::mem::take(&mut inner.state.borrow_mut().spare_segment) {
+    if std::mem::take(&mut inner.state.borrow_mut().spare_segment).is_some() {
         super::recycle::discard_spare(&inner.dir)?;
     }
     let doomed: Vec<i64> = {

@@ -12,6 +12,7 @@ use crate::error::EngineError;
 use crate::index::SegmentIndexes;
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
+use crate::limits::PAGE_BYTES;
 use crate::limits::{PREALLOCATE_STEP_BYTES, RETENTION_CHECK_STEP_BYTES};
 use crate::segment::appender::Appender;
 use crate::segment::{segment_path, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
@@ -22,7 +23,7 @@ impl PartitionLog {
     /// held; the only wait is the new file's creation: it is pre-allocated by the flusher's
     /// first write and its directory entry synced by the next fdatasync.
     pub(crate) async fn roll(&self) -> Result<(), EngineError> {
-        let (base, encoded, use_spare) = {
+        let (base, encoded, spare) = {
             let mut state = self.inner.state.borrow_mut();
             state.seal_active();
             let old_base = state.active().base_offset;
@@ -47,14 +48,8 @@ impl PartitionLog {
         kick(&self.inner);
         // Read the config first: a borrow in the call's arguments would live across the await.
         let interval = self.inner.state.borrow().config.index_interval_bytes;
-        let created = open_rolled_segment(
-            &self.inner.dir,
-            base,
-            &self.inner.faults,
-            interval,
-            use_spare,
-        )
-        .await;
+        let created =
+            open_rolled_segment(&self.inner.dir, base, &self.inner.faults, interval, spare).await;
         let mut state = self.inner.state.borrow_mut();
         let mut segment = match created {
             Ok(segment) => segment,
@@ -205,11 +200,14 @@ impl PartitionLog {
             let mut state = self.inner.state.borrow_mut();
             // A file no read holds can become the spare: once the segment leaves the state no
             // new read can find it, so nothing will read the new data in it as the old.
+            // Nothing else holding the file also means no write or sync of it is pending:
+            // its data, up to the page its end is in, is written and synced.
             let mut spare_candidate = None;
             for base in &doomed {
                 if let Some(segment) = state.segments.remove(base) {
                     if Rc::strong_count(&segment.file) == 1 {
-                        spare_candidate = Some(*base);
+                        let written = segment.readable_len.next_multiple_of(PAGE_BYTES as u64);
+                        spare_candidate = Some((*base, written));
                     }
                 }
             }
@@ -402,7 +400,7 @@ impl PartitionLog {
 }
 
 /// Opens the segment file a roll starts, with no wait but its creation: the spare file renamed
-/// (`use_spare`, see `log::recycle`) or an empty one. The flusher pre-allocates what the file
+/// (`spare`, see `log::recycle`) or an empty one. The flusher pre-allocates what the file
 /// lacks before its first write there, and the next fdatasync syncs the directory entry
 /// (`Background::dir_unsynced`) before any Durable append in it completes.
 async fn open_rolled_segment(
@@ -410,16 +408,21 @@ async fn open_rolled_segment(
     base: i64,
     faults: &Option<Rc<crate::io::FaultPlan>>,
     index_interval_bytes: u32,
-    use_spare: bool,
+    spare: Option<u64>,
 ) -> Result<Segment, EngineError> {
     let path = segment_path(dir, base, LOG_SUFFIX);
-    let recycled = use_spare && super::recycle::take_spare(dir, &path);
+    let recycled = spare.is_some() && super::recycle::take_spare(dir, &path);
     let file = Rc::new(SegmentFile::open(&path, true, faults.clone()).await?);
     let size = file.size().await?;
     // Without the spare, a file left at this name by an earlier life of the log holds
     // nothing valid now.
     if !recycled && size > 0 {
         file.truncate(0).await?;
+    }
+    if let (true, Some(written_len)) = (recycled, spare) {
+        // Not the file's size: a segment deleted before its close cut the pre-allocated
+        // tail keeps unwritten extents there.
+        file.set_overwrite_len(written_len.min(size));
     }
     Ok(Segment {
         base_offset: base,

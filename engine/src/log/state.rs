@@ -34,6 +34,8 @@ pub(crate) struct LogInner {
     pub append_lock: Semaphore,
     pub cache: Rc<RefCell<BatchCache>>,
     pub faults: Option<Rc<crate::io::FaultPlan>>,
+    /// The shard's device flush, where this log's filesystem makes one cover every file.
+    pub shared_flush: Option<Rc<crate::io::SharedFlush>>,
     /// This log's share of the roll jitter (see `log::roll_jitter`).
     pub roll_seed: u64,
 }
@@ -125,8 +127,9 @@ pub(crate) struct LogState {
     pub closed: bool,
     pub deleted: bool,
     /// A spare segment file waits in the log's directory for the next roll (at most one per
-    /// log: see `log::recycle`).
-    pub spare_segment: bool,
+    /// log: see `log::recycle`), with the length from its start that its old segment wrote and
+    /// synced: overwriting that much changes no metadata.
+    pub spare_segment: Option<u64>,
     /// Eager retention looks again once `appended_total` reaches this (see
     /// `PartitionLog::retain_if_due`).
     pub retention_check_total: u64,
