@@ -38,6 +38,8 @@ pub struct ShardStorage {
     faults: Option<Rc<FaultPlan>>,
     device_probed: Cell<bool>,
     shared_flush: Rc<SharedFlush>,
+    /// Whether logs opened from now on may share it (see [`ShardStorage::set_flush_sharing`]).
+    flush_sharing: Cell<bool>,
 }
 
 impl ShardStorage {
@@ -49,6 +51,7 @@ impl ShardStorage {
             faults: None,
             device_probed: Cell::new(false),
             shared_flush: Rc::default(),
+            flush_sharing: Cell::new(true),
         })
     }
 
@@ -61,6 +64,7 @@ impl ShardStorage {
             faults: Some(plan),
             device_probed: Cell::new(false),
             shared_flush: Rc::default(),
+            flush_sharing: Cell::new(true),
         })
     }
 
@@ -92,7 +96,15 @@ impl ShardStorage {
         &self,
         dir: &Path,
     ) -> Result<Option<Rc<SharedFlush>>, EngineError> {
-        Ok(data_dir::flush_is_device_wide(dir)?.then(|| self.shared_flush.clone()))
+        let shares = self.flush_sharing.get() && data_dir::flush_is_device_wide(dir)?;
+        Ok(shares.then(|| self.shared_flush.clone()))
+    }
+
+    /// On by default. Off, every log opened afterwards fdatasyncs each of its files itself,
+    /// as before the shared flush existed: for measuring what sharing gains, or for a device
+    /// whose cache flush should not be trusted to cover files it was not asked for.
+    pub fn set_flush_sharing(&self, enabled: bool) {
+        self.flush_sharing.set(enabled);
     }
 
     pub(crate) fn next_log_id(&self) -> u64 {

@@ -1,0 +1,79 @@
+//! Durable latency at 64 partitions once every log writes into recycled segment files (the
+//! steady state of logs at their retention limit), with the shard's logs sharing one device
+//! flush and, beside it, each log syncing its own files: what the shared flush gains.
+
+use std::path::Path;
+use std::rc::Rc;
+use std::time::Duration;
+
+use glommio::LocalExecutor;
+use pinlog_engine::{Durability, LogConfig, PartitionLog, ShardStorage};
+use pinlog_protocol::records::RecordBatch;
+
+use super::{Percentiles, Shard, KIB, LATENCY_MEASUREMENT, LATENCY_WARM_UP, MIB};
+
+/// Small segments, so that every log reaches its limit after a short fill: each log holds
+/// two segments, a third being written and a spare.
+const SEGMENT_BYTES: u64 = 32 * MIB as u64;
+const RETENTION_BYTES: u64 = 2 * SEGMENT_BYTES;
+/// Segments each log fills before the measurement: past the first deletion and roll into a
+/// spare, so every active segment is a recycled file.
+const FILL_SEGMENTS: u64 = 4;
+const SPARES_SETTLE: Duration = Duration::from_millis(500);
+
+/// Both runs at `rate_per_s` (the rate of the 64-partition fresh-file run).
+pub(super) fn recycled_latency(
+    ex: &LocalExecutor,
+    root: &Path,
+    partitions: usize,
+    batch: &Rc<RecordBatch>,
+    rate_per_s: f64,
+) -> Vec<Percentiles> {
+    let mut out = Vec::new();
+    for sharing in [true, false] {
+        let shard = ex.run(open(root, partitions, batch.size_bytes(), sharing));
+        let fill = FILL_SEGMENTS * SEGMENT_BYTES / batch.size_bytes() as u64;
+        ex.run(shard.append_all(batch, Durability::Written, fill * partitions as u64));
+        // The fill outruns eager retention's background deletions: let them leave their
+        // spares, so the next rolls take recycled files.
+        ex.run(glommio::timer::sleep(SPARES_SETTLE));
+        ex.run(shard.fixed_rate(batch, rate_per_s, LATENCY_WARM_UP));
+        let run = ex.run(shard.fixed_rate(batch, rate_per_s, LATENCY_MEASUREMENT));
+        ex.run(shard.delete());
+        let how = if sharing {
+            "sharing the device flush"
+        } else {
+            "each syncing its own files"
+        };
+        out.push(Percentiles::of(
+            format!("{partitions}p in recycled files, {how}"),
+            run,
+        ));
+    }
+    out
+}
+
+async fn open(root: &Path, partitions: usize, batch_bytes: usize, sharing: bool) -> Shard {
+    let dir = root.join(format!("shard-recycled-{partitions}p-{sharing}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let storage = ShardStorage::new(&dir, 0);
+    storage.set_flush_sharing(sharing);
+    let config = LogConfig {
+        segment_bytes: SEGMENT_BYTES,
+        retention_bytes: Some(RETENTION_BYTES),
+        max_message_bytes: (batch_bytes + KIB) as u32,
+        ..LogConfig::default()
+    };
+    let mut logs = Vec::with_capacity(partitions);
+    for partition in 0..partitions {
+        let log = PartitionLog::open(
+            &storage,
+            &dir.join(format!("t-{partition}")),
+            config.clone(),
+        )
+        .await
+        .expect("opening a log");
+        logs.push(log);
+    }
+    Shard { dir, logs }
+}
