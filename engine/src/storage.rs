@@ -2,6 +2,7 @@
 //! directory.
 
 use std::cell::{Cell, RefCell};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -37,7 +38,9 @@ pub struct ShardStorage {
     next_log_id: Cell<u64>,
     faults: Option<Rc<FaultPlan>>,
     device_probed: Cell<bool>,
-    shared_flush: Rc<SharedFlush>,
+    /// One shared flush per device (`st_dev`) the shard's logs are on: a flush covers only
+    /// its own device. Bounded by the devices a data directory spans.
+    shared_flushes: RefCell<Vec<(u64, Rc<SharedFlush>)>>,
     /// Whether logs opened from now on may share it (see [`ShardStorage::set_flush_sharing`]).
     flush_sharing: Cell<bool>,
 }
@@ -50,7 +53,7 @@ impl ShardStorage {
             next_log_id: Cell::new(1),
             faults: None,
             device_probed: Cell::new(false),
-            shared_flush: Rc::default(),
+            shared_flushes: RefCell::default(),
             flush_sharing: Cell::new(true),
         })
     }
@@ -63,7 +66,7 @@ impl ShardStorage {
             next_log_id: Cell::new(1),
             faults: Some(plan),
             device_probed: Cell::new(false),
-            shared_flush: Rc::default(),
+            shared_flushes: RefCell::default(),
             flush_sharing: Cell::new(true),
         })
     }
@@ -90,14 +93,26 @@ impl ShardStorage {
         Ok(())
     }
 
-    /// The shard's shared device flush, for a log in `dir` if its filesystem makes a flush
-    /// device-wide (see `io::shared_flush`); `None` means every file syncs on its own.
+    /// The shard's shared flush of the device `dir` is on, for a log in `dir` if its
+    /// filesystem makes a flush device-wide (see `io::shared_flush`); `None` means every file
+    /// syncs on its own.
     pub(crate) fn shared_flush_for(
         &self,
         dir: &Path,
     ) -> Result<Option<Rc<SharedFlush>>, EngineError> {
-        let shares = self.flush_sharing.get() && data_dir::flush_is_device_wide(dir)?;
-        Ok(shares.then(|| self.shared_flush.clone()))
+        if !self.flush_sharing.get() || !data_dir::flush_is_device_wide(dir)? {
+            return Ok(None);
+        }
+        let device = std::fs::metadata(dir)
+            .map_err(|e| EngineError::io("stat", dir, e))?
+            .dev();
+        let mut flushes = self.shared_flushes.borrow_mut();
+        if let Some((_, flush)) = flushes.iter().find(|(dev, _)| *dev == device) {
+            return Ok(Some(flush.clone()));
+        }
+        let flush = Rc::new(SharedFlush::default());
+        flushes.push((device, flush.clone()));
+        Ok(Some(flush))
     }
 
     /// On by default. Off, every log opened afterwards fdatasyncs each of its files itself,

@@ -6,6 +6,7 @@ mod support;
 use std::rc::Rc;
 use std::time::Duration;
 
+use pinlog_engine::io::SegmentFile;
 use pinlog_engine::{
     DataDir, Durability, EngineError, IoMode, LogConfig, PartitionLog, ShardStorage,
 };
@@ -619,4 +620,35 @@ fn closed_segment_sizes(path: &std::path::Path) -> Vec<u64> {
     segments.sort();
     segments.pop();
     segments.into_iter().map(|(_, size)| size).collect()
+}
+
+/// A log shares the device flush only for files whose writes the kernel confirms bypass the
+/// page cache: on a disk they do; on tmpfs (buffered, as ext4's data-journalled files are)
+/// they do not.
+#[test]
+fn direct_io_is_confirmed_per_file_on_a_disk_and_not_on_tmpfs() {
+    let dir = test_dir("direct-io-confirmed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shm = std::path::Path::new("/dev/shm");
+    let on_tmpfs = shm
+        .is_dir()
+        .then(|| shm.join(format!("pinlog-direct-io-test-{}", std::process::id())));
+    let (on_disk, moved) = (dir.join("file"), on_tmpfs.clone());
+    run(async move {
+        let file = SegmentFile::open(&on_disk, true, None).await.unwrap();
+        assert!(file.direct_io_confirmed(), "a file on the test disk");
+        file.close().await.unwrap();
+        match moved {
+            Some(path) => {
+                let file = SegmentFile::open(&path, true, None).await.unwrap();
+                assert!(!file.direct_io_confirmed(), "a file on tmpfs");
+                file.close().await.unwrap();
+            }
+            None => eprintln!("SKIPPED the tmpfs half: no /dev/shm tmpfs on this machine"),
+        }
+    });
+    if let Some(path) = on_tmpfs {
+        let _ = std::fs::remove_file(path);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

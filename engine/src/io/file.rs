@@ -1,6 +1,7 @@
 //! A segment file: glommio's `DmaFile` plus the fault seam.
 
 use std::cell::Cell;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -49,6 +50,11 @@ pub struct SegmentFile {
     /// converts unwritten extents). While false, a device flush makes its writes durable
     /// (see `io::shared_flush`).
     metadata_unsynced: Cell<bool>,
+    /// The kernel confirms that writes to this file bypass the page cache. ext4 opens a file
+    /// with O_DIRECT and still buffers it when it journals the file's data (`data=journal`,
+    /// `chattr +j`) or encrypts it without inline encryption; a device flush does not cover
+    /// such writes, so without this every sync of the file is its own.
+    direct_confirmed: bool,
 }
 
 impl SegmentFile {
@@ -65,12 +71,14 @@ impl SegmentFile {
             .dma_open(path)
             .await
             .map_err(|e| from_glommio("open", path, e))?;
+        let direct_confirmed = direct_io_confirmed(file.as_raw_fd());
         Ok(SegmentFile {
             file,
             path: path.to_path_buf(),
             faults,
             overwrite_len: Cell::new(0),
             metadata_unsynced: Cell::new(true),
+            direct_confirmed,
         })
     }
 
@@ -91,7 +99,12 @@ impl SegmentFile {
     /// Whether the file needs an fdatasync of its own for what was noted so far; a sync about
     /// to cover it calls this, which clears the flag.
     pub fn take_metadata_unsynced(&self) -> bool {
-        self.metadata_unsynced.replace(false)
+        self.metadata_unsynced.replace(false) || !self.direct_confirmed
+    }
+
+    /// Whether the kernel confirmed that this file's writes bypass the page cache.
+    pub fn direct_io_confirmed(&self) -> bool {
+        self.direct_confirmed
     }
 
     pub fn path(&self) -> &Path {
@@ -187,4 +200,23 @@ impl SegmentFile {
             .await
             .map_err(|e| from_glommio("close", &path, e))
     }
+}
+
+/// Whether `statx` says direct I/O is in effect for the open file (Linux 6.1 and later report
+/// it; an older kernel, or a filesystem that does not say, counts as no).
+fn direct_io_confirmed(fd: std::os::fd::RawFd) -> bool {
+    // SAFETY: an all-zero statx is a valid value of the plain C struct.
+    let mut stat: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: fd is open for the duration of the call, the path is a valid empty C string
+    // (with AT_EMPTY_PATH the call looks at fd itself) and stat a valid out-pointer.
+    let result = unsafe {
+        libc::statx(
+            fd,
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            libc::STATX_DIOALIGN,
+            &mut stat,
+        )
+    };
+    result == 0 && stat.stx_mask & libc::STATX_DIOALIGN != 0 && stat.stx_dio_offset_align != 0
 }

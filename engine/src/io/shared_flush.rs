@@ -12,6 +12,12 @@
 //! one flush instead of 64 that queue behind each other in io_uring's workers and at the
 //! device.
 //!
+//! What else must hold, checked where it can be: the writes bypassed the page cache (statx
+//! confirms direct I/O per file: ext4 buffers O_DIRECT writes of data-journalled or encrypted
+//! files), and the flush is of the device the writes went to (one shared flush per device).
+//! Not checked: an XFS file whose blocks someone shared with a copy (`cp --reflink`) turns
+//! overwrites into copy-on-write, new metadata; pinlog never shares its files' blocks.
+//!
 //! The rule a caller gets: `flush` resolves after a flush that began after the call. A caller
 //! that arrives while a flush runs waits for the next one, which every caller that arrived
 //! during the running one shares.

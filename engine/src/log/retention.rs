@@ -201,12 +201,14 @@ impl PartitionLog {
             // A file no read holds can become the spare: once the segment leaves the state no
             // new read can find it, so nothing will read the new data in it as the old.
             // Nothing else holding the file also means no write or sync of it is pending:
-            // its data, up to the page its end is in, is written and synced.
+            // its data is written and synced. Whole pages only: on a filesystem with blocks
+            // smaller than a page, a recovered segment cut inside its last page may hold
+            // unwritten blocks in the rest of it.
             let mut spare_candidate = None;
             for base in &doomed {
                 if let Some(segment) = state.segments.remove(base) {
                     if Rc::strong_count(&segment.file) == 1 {
-                        let written = segment.readable_len.next_multiple_of(PAGE_BYTES as u64);
+                        let written = segment.readable_len / PAGE_BYTES as u64 * PAGE_BYTES as u64;
                         spare_candidate = Some((*base, written));
                     }
                 }
