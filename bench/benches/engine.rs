@@ -384,15 +384,22 @@ impl Shard {
             max_message_bytes: (batch_bytes + KIB) as u32,
             ..LogConfig::default()
         };
+        Shard::open_logs(dir, &storage, partitions, config).await
+    }
+
+    /// `partitions` logs named `t-N` in `dir`, on `storage`.
+    async fn open_logs(
+        dir: PathBuf,
+        storage: &Rc<ShardStorage>,
+        partitions: usize,
+        config: LogConfig,
+    ) -> Shard {
         let mut logs = Vec::with_capacity(partitions);
         for partition in 0..partitions {
-            let log = PartitionLog::open(
-                &storage,
-                &dir.join(format!("t-{partition}")),
-                config.clone(),
-            )
-            .await
-            .expect("opening a log");
+            let log =
+                PartitionLog::open(storage, &dir.join(format!("t-{partition}")), config.clone())
+                    .await
+                    .expect("opening a log");
             logs.push(log);
         }
         Shard { dir, logs }

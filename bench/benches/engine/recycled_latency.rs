@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use glommio::LocalExecutor;
-use pinlog_engine::{Durability, LogConfig, PartitionLog, ShardStorage};
+use pinlog_engine::{Durability, LogConfig, ShardStorage};
 use pinlog_protocol::records::RecordBatch;
 
 use super::{Percentiles, Shard, KIB, LATENCY_MEASUREMENT, LATENCY_WARM_UP, MIB};
@@ -64,16 +64,5 @@ async fn open(root: &Path, partitions: usize, batch_bytes: usize, sharing: bool)
         max_message_bytes: (batch_bytes + KIB) as u32,
         ..LogConfig::default()
     };
-    let mut logs = Vec::with_capacity(partitions);
-    for partition in 0..partitions {
-        let log = PartitionLog::open(
-            &storage,
-            &dir.join(format!("t-{partition}")),
-            config.clone(),
-        )
-        .await
-        .expect("opening a log");
-        logs.push(log);
-    }
-    Shard { dir, logs }
+    Shard::open_logs(dir, &storage, partitions, config).await
 }
