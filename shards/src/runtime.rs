@@ -48,6 +48,7 @@ pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
         ))
     })?;
     let _lock = DataDir::open(&config.data_dir, config.io_mode())?;
+    network::check_address_free(config.listen)?;
     let (metadata_log, metadata, report) = MetadataLog::open(&config.data_dir)?;
     if report.truncated_bytes > 0 {
         tracing::warn!(

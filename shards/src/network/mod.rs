@@ -13,6 +13,19 @@ use crate::error::BrokerError;
 use crate::limits::SHUTDOWN_POLL_MS;
 use crate::shard::Shard;
 
+/// Refuses an address another process listens on. The shards bind with SO_REUSEPORT, which
+/// would let a second broker (another data directory, same user) bind beside the first and
+/// take half of its connections; a plain bind first fails with "address in use" instead.
+/// Port 0 picks a port per socket, so there is nothing to check.
+pub fn check_address_free(address: std::net::SocketAddr) -> Result<(), BrokerError> {
+    if address.port() == 0 {
+        return Ok(());
+    }
+    std::net::TcpListener::bind(address)
+        .map(drop)
+        .map_err(|source| BrokerError::Bind { address, source })
+}
+
 pub fn bind(address: std::net::SocketAddr) -> Result<TcpListener, BrokerError> {
     TcpListener::bind(address).map_err(|error| BrokerError::Bind {
         address,
