@@ -16,9 +16,15 @@ pub const WRITES_IN_FLIGHT_MAX: usize = 4;
 /// for the flusher (back-pressure instead of unbounded memory).
 pub const UNWRITTEN_BYTES_MAX: usize = 16 * 1024 * 1024;
 
-/// Segment files grow by pre-allocation (fallocate) in steps of this size, so that appends
+/// Segment files grow by pre-allocation (fallocate) in steps up to this size, so that appends
 /// rarely change file metadata and fdatasync has none to carry.
 pub const PREALLOCATE_STEP_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A new segment's first pre-allocation; each next step doubles the file up to
+/// `PREALLOCATE_STEP_BYTES` (see `segment::preallocation_target`). Fallocate reserves real
+/// blocks: a full step up front had an idle broker's 16 `__consumer_offsets` partitions hold
+/// 1 GiB of disk, and each new partition 64 MiB, before anything was written.
+pub const PREALLOCATE_FIRST_BYTES: u64 = 1024 * 1024;
 
 /// Eager retention looks at a log at most once per this many bytes appended to it.
 pub const RETENTION_CHECK_STEP_BYTES: u64 = 1024 * 1024;

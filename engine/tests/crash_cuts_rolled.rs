@@ -9,8 +9,8 @@ use support::crash_cuts::{build, config, Acked, Expected};
 use support::{run, test_dir};
 
 /// A roll followed by a crash before the flusher closed the old segment: its file is still
-/// pre-allocated (64 MiB of zeros after the data) while its index files, appended after each
-/// sync, are present and pass their checks. Recovery must size the segment by its batches,
+/// pre-allocated (zeros after the data, up to a 64 MiB step) while its index files, appended
+/// after each sync, are present and pass their checks. Recovery must size the segment by its batches,
 /// not by the file, or `size_bytes` and retention by bytes count the zeros.
 #[test]
 fn a_rolled_segment_left_preallocated_counts_only_its_batches() {

@@ -652,3 +652,41 @@ fn direct_io_is_confirmed_per_file_on_a_disk_and_not_on_tmpfs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Pre-allocation reserves real blocks: a new log takes one small step of disk, not a large
+/// step per partition, and its file grows by doubling as data comes.
+#[test]
+fn a_new_log_reserves_a_small_first_step_and_grows_by_doubling() {
+    use pinlog_engine::limits::PREALLOCATE_FIRST_BYTES;
+    use std::os::unix::fs::MetadataExt;
+    let dir = test_dir("preallocation-steps");
+    let log_dir = dir.join("t-0");
+    run(async {
+        let storage = ShardStorage::new(&dir, 0);
+        let log = PartitionLog::open(&storage, &log_dir, LogConfig::default())
+            .await
+            .unwrap();
+        let segment = log_dir.join(format!("{:020}.log", 0));
+        let reserved = |path: &std::path::Path| std::fs::metadata(path).unwrap().blocks() * 512;
+        assert!(
+            reserved(&segment) <= PREALLOCATE_FIRST_BYTES,
+            "a new log reserved {} bytes",
+            reserved(&segment)
+        );
+        // 3 MiB of data: the file doubles 1 -> 2 -> 4 MiB.
+        let mut written = 0;
+        let mut next = 0;
+        while written < 3 * PREALLOCATE_FIRST_BYTES {
+            log.append(&[batch(next, 64)], Durability::Written, 0)
+                .await
+                .unwrap();
+            next += 64;
+            written = log.size_bytes();
+        }
+        log.flush().await.unwrap();
+        let size = std::fs::metadata(&segment).unwrap().len();
+        assert_eq!(size, 4 * PREALLOCATE_FIRST_BYTES, "{written} bytes of data");
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

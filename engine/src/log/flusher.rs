@@ -27,8 +27,9 @@ use super::state::{ActiveIndexFiles, FlushOp, LogInner};
 use crate::error::EngineError;
 use crate::io::data_dir::sync_dir;
 use crate::io::{FlushError, SegmentFile};
-use crate::limits::{PAGE_BYTES, PREALLOCATE_STEP_BYTES, WRITES_IN_FLIGHT_MAX};
+use crate::limits::{PAGE_BYTES, WRITES_IN_FLIGHT_MAX};
 use crate::segment::appender::PendingWrite;
+use crate::segment::preallocation_target;
 use crate::segment::{INDEX_SUFFIX, TIME_INDEX_SUFFIX};
 
 /// Starts the flusher unless it runs already (or the log has failed).
@@ -205,9 +206,9 @@ async fn issue(
     write: PendingWrite,
     end_total: u64,
 ) -> Result<(), EngineError> {
-    // Grow the file first, in large steps, so the writes change no file size; not beyond the
-    // segment size, so that the tail cut when the segment closes is small (freeing space is
-    // slow with `discard`).
+    // Grow the file first, in steps that grow to large ones, so the writes change no file
+    // size; not beyond the segment size, so that the tail cut when the segment closes is small
+    // (freeing space is slow with `discard`).
     let needed = write.position + write.buffer.len() as u64;
     let (allocated, segment_bytes) = {
         let state = inner.state.borrow();
@@ -218,11 +219,8 @@ async fn issue(
         (allocated, state.config.segment_bytes.min(i32::MAX as u64))
     };
     if needed > allocated {
-        let step = needed.div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
-        let cap = segment_bytes
-            .next_multiple_of(PAGE_BYTES as u64)
-            .max(needed);
-        let target = step.min(cap);
+        let cap = segment_bytes.next_multiple_of(PAGE_BYTES as u64);
+        let target = preallocation_target(allocated, needed, cap);
         file.preallocate(target).await?;
         if let Some(segment) = inner.state.borrow_mut().segments.get_mut(&base) {
             segment.allocated_len = target;

@@ -24,7 +24,7 @@ use crate::error::EngineError;
 use crate::index::{IndexedBatch, OffsetIndex, SegmentIndexes, TimeIndex};
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
-use crate::limits::{PAGE_BYTES, PREALLOCATE_STEP_BYTES, RECOVERY_READ_BYTES};
+use crate::limits::{PAGE_BYTES, RECOVERY_READ_BYTES};
 use crate::segment::appender::Appender;
 use crate::segment::scan::{peek_batch, scan_valid, ScanEnd};
 use crate::segment::{
@@ -141,6 +141,12 @@ pub(crate) async fn open(
         roll_seed: super::roll_jitter::seed(dir),
     };
     Ok(Rc::new(inner))
+}
+
+/// What an active segment cut at `data_len` (by recovery or truncation) is pre-allocated to:
+/// the next step past its data, which restores the zeros that mark the end.
+fn allocation_after_recovery(data_len: u64) -> u64 {
+    crate::segment::preallocation_target(data_len, data_len + 1, u64::MAX)
 }
 
 fn list_segments(dir: &Path) -> Result<Vec<i64>, EngineError> {
@@ -293,7 +299,7 @@ async fn recover_segment(
         file.truncate(data_len).await?;
     }
     let allocated = if active {
-        let allocated = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+        let allocated = allocation_after_recovery(data_len);
         file.preallocate(allocated).await?;
         allocated
     } else {
@@ -428,7 +434,7 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     let cut = cut.unwrap_or((position.min(limit), last_end.unwrap_or(fallback_end)));
     let (data_len, new_end) = cut;
     file.truncate(data_len).await?;
-    file.preallocate((data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES)
+    file.preallocate(allocation_after_recovery(data_len))
         .await?;
     file.sync().await?;
     sync_dir(&inner.dir).await?;
@@ -468,7 +474,7 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     active.start_total = 0;
     // The file was cut at the data's end: no old bytes of a recycled file remain.
     active.recycled = false;
-    active.allocated_len = (data_len + 1).div_ceil(PREALLOCATE_STEP_BYTES) * PREALLOCATE_STEP_BYTES;
+    active.allocated_len = allocation_after_recovery(data_len);
     state.appended_total = data_len;
     state.written_total = data_len;
     state.durable_total = data_len;

@@ -13,7 +13,7 @@ use crate::index::SegmentIndexes;
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
 use crate::limits::PAGE_BYTES;
-use crate::limits::{PREALLOCATE_STEP_BYTES, RETENTION_CHECK_STEP_BYTES};
+use crate::limits::{PREALLOCATE_FIRST_BYTES, RETENTION_CHECK_STEP_BYTES};
 use crate::segment::appender::Appender;
 use crate::segment::{segment_path, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
 
@@ -453,7 +453,7 @@ pub(crate) async fn create_segment(
     let path = segment_path(dir, base, LOG_SUFFIX);
     let file = Rc::new(SegmentFile::open(&path, true, faults.clone()).await?);
     file.truncate(0).await?;
-    file.preallocate(PREALLOCATE_STEP_BYTES).await?;
+    file.preallocate(PREALLOCATE_FIRST_BYTES).await?;
     sync_dir(dir).await?;
     Ok(Segment {
         base_offset: base,
@@ -462,7 +462,7 @@ pub(crate) async fn create_segment(
         next_offset: base,
         max_timestamp: -1,
         first_timestamp: None,
-        allocated_len: PREALLOCATE_STEP_BYTES,
+        allocated_len: PREALLOCATE_FIRST_BYTES,
         created_ms: now_ms() as i64,
         indexes: SegmentIndexes::new(base, index_interval_bytes),
         persisted_index_entries: (0, 0),

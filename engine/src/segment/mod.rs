@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use crate::index::SegmentIndexes;
 use crate::io::SegmentFile;
+use crate::limits::{PREALLOCATE_FIRST_BYTES, PREALLOCATE_STEP_BYTES};
 
 pub const LOG_SUFFIX: &str = "log";
 pub const INDEX_SUFFIX: &str = "index";
@@ -69,9 +70,39 @@ impl Segment {
     }
 }
 
+/// The size to pre-allocate a segment file of `allocated` bytes to for a write ending at
+/// `needed`, at most `cap` (the segment size) unless the write needs more: the file doubles,
+/// from `PREALLOCATE_FIRST_BYTES` up to steps of `PREALLOCATE_STEP_BYTES`. An idle log holds
+/// little reserved disk; a busy one soon grows in large steps and rarely changes metadata.
+pub fn preallocation_target(allocated: u64, needed: u64, cap: u64) -> u64 {
+    let step = allocated.clamp(PREALLOCATE_FIRST_BYTES, PREALLOCATE_STEP_BYTES);
+    let grown = (allocated + step)
+        .max(needed)
+        .next_multiple_of(PREALLOCATE_FIRST_BYTES);
+    grown.min(cap.max(needed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preallocation_doubles_from_the_first_step_to_the_largest_then_stays_there() {
+        const MIB: u64 = 1024 * 1024;
+        let cap = 1024 * MIB;
+        let mut allocated = 0;
+        let mut sizes = Vec::new();
+        while allocated < 256 * MIB {
+            allocated = preallocation_target(allocated, allocated + 1, cap);
+            sizes.push(allocated / MIB);
+        }
+        assert_eq!(sizes, [1, 2, 4, 8, 16, 32, 64, 128, 192, 256]);
+        // A write larger than the step gets what it needs, rounded to the first step.
+        assert_eq!(preallocation_target(0, 5 * MIB + 1, cap), 6 * MIB);
+        // Never past the segment size, unless a write needs it.
+        assert_eq!(preallocation_target(1000 * MIB, 1000 * MIB + 1, cap), cap);
+        assert_eq!(preallocation_target(cap, cap + 1, cap), cap + 1);
+    }
 
     #[test]
     fn names_round_trip() {
