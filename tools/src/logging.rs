@@ -27,6 +27,10 @@ pub fn init(log_level: Option<&str>) -> Result<(), LoggingError> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        // When stderr cannot be written (a log file on a full disk), tracing would report that
+        // with eprintln!, which panics on the same failure: the thread that logged, a shard,
+        // died. A log line that cannot be written is dropped instead.
+        .log_internal_errors(false)
         .init();
     Ok(())
 }

@@ -13,7 +13,9 @@ fn main() -> ExitCode {
             // One line on stderr, whatever the error's own text holds, so that scripts and log
             // collectors see a single record.
             let message = error.to_string().replace('\n', " ");
-            eprintln!("pinlog: error: {message}");
+            // Not eprintln!, which panics when stderr cannot be written (a full disk).
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "pinlog: error: {message}");
             ExitCode::FAILURE
         }
     }
