@@ -26,6 +26,9 @@ use crate::metadata::{validate_topic_name, ClusterMetadata};
 use crate::shard::Shard;
 use crate::{network, numa};
 
+/// Shard threads are named this plus their index (the panic hook tells them by it).
+const SHARD_THREAD_PREFIX: &str = "pinlog-shard-";
+
 /// Runs the broker until SIGINT or SIGTERM, then shuts it down cleanly: stop accepting,
 /// finish in-flight requests, flush and close every log.
 pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
@@ -72,6 +75,7 @@ pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
     let config = Arc::new(config);
     let mesh = MeshBuilder::<MeshMessage, _>::full(shard_count, MESH_CHANNEL_MESSAGES);
     let metadata_log = Arc::new(Mutex::new(Some(metadata_log)));
+    report_shard_panics();
     let (ready_sender, ready) = mpsc::channel::<Result<usize, String>>();
     let mut handles = Vec::with_capacity(shard_count);
     for index in 0..shard_count {
@@ -88,7 +92,7 @@ pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
             ready: ready_sender.clone(),
         };
         let handle = LocalExecutorBuilder::new(placement)
-            .name(&format!("pinlog-shard-{index}"))
+            .name(&format!("{SHARD_THREAD_PREFIX}{index}"))
             .io_memory(io_memory)
             .spawn(move || run_shard(start))
             .map_err(|e| BrokerError::Shard {
@@ -160,6 +164,25 @@ async fn run_shard(start: ShardStart) -> Result<(), String> {
         let _ = ready.send(Err(reason.clone()));
     }
     result
+}
+
+/// Set by the panic hook when a shard's thread panics. The main thread would not hear of it
+/// otherwise: the broker kept running without the shard, its connections and partitions
+/// unanswered. It now shuts down and exits non-zero, for its supervisor to restart it.
+static SHARD_PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the hook that sets [`SHARD_PANICKED`] (before the default report of the panic).
+fn report_shard_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current()
+            .name()
+            .is_some_and(|name| name.starts_with(SHARD_THREAD_PREFIX))
+        {
+            SHARD_PANICKED.store(true, Ordering::SeqCst);
+        }
+        previous(info);
+    }));
 }
 
 async fn run_shard_inner(start: ShardStart) -> Result<(), String> {
@@ -418,6 +441,11 @@ fn wait_for_shutdown(
             return None;
         }
         if let Ok(Err(reason)) = shard_failures.try_recv() {
+            tracing::error!("{reason}; shutting the broker down");
+            return Some(reason);
+        }
+        if SHARD_PANICKED.load(Ordering::SeqCst) {
+            let reason = "a shard panicked".to_string();
             tracing::error!("{reason}; shutting the broker down");
             return Some(reason);
         }
