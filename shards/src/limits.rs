@@ -38,6 +38,14 @@ pub const FETCH_WAIT_MS_MAX: u64 = 30_000;
 /// How often a shard checks whether the process was asked to shut down.
 pub const SHUTDOWN_POLL_MS: u64 = 50;
 
+/// How long the start-up check waits for a connection to the listen address, which succeeds
+/// only when another process listens there (see `network::check_address_free`).
+pub const LISTEN_PROBE_TIMEOUT_MS: u64 = 1000;
+/// Connections the check tries, this far apart, before it calls the address taken: a broker
+/// killed a moment ago still answers for a few milliseconds.
+pub const LISTEN_PROBE_ATTEMPTS: u32 = 20;
+pub const LISTEN_PROBE_INTERVAL_MS: u64 = 100;
+
 /// Longest a clean shutdown waits for in-flight requests before closing the logs anyway.
 pub const SHUTDOWN_DRAIN_MS_MAX: u64 = 10_000;
 

@@ -4,29 +4,57 @@
 mod connection;
 mod read_buffer;
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
 use glommio::net::TcpListener;
 
 use crate::error::BrokerError;
-use crate::limits::SHUTDOWN_POLL_MS;
+use crate::limits::{
+    LISTEN_PROBE_ATTEMPTS, LISTEN_PROBE_INTERVAL_MS, LISTEN_PROBE_TIMEOUT_MS, SHUTDOWN_POLL_MS,
+};
 use crate::shard::Shard;
 
 /// Refuses an address another process listens on. The shards bind with SO_REUSEPORT, which
 /// would let a second broker (another data directory, same user) bind beside the first and
-/// take half of its connections; a plain bind first fails with "address in use" instead.
-/// Port 0 picks a port per socket, so there is nothing to check.
-pub fn check_address_free(address: std::net::SocketAddr) -> Result<(), BrokerError> {
+/// take half of its connections. A bind test cannot tell (the previous run's connections in
+/// TIME_WAIT conflict with any bind without SO_REUSEPORT, and one with it passes beside a live
+/// broker too), so this connects: an answer means a listener. Port 0 picks a port per socket:
+/// nothing to check.
+pub fn check_address_free(address: SocketAddr) -> Result<(), BrokerError> {
     if address.port() == 0 {
         return Ok(());
     }
-    std::net::TcpListener::bind(address)
-        .map(drop)
-        .map_err(|source| BrokerError::Bind { address, source })
+    let probe = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), address.port())
+        }
+        _ => address,
+    };
+    let timeout = Duration::from_millis(LISTEN_PROBE_TIMEOUT_MS);
+    // A process killed a moment ago still listens until io_uring drops its pending accept (the
+    // ring is torn down after the process is gone): only a listener that keeps answering is
+    // another broker.
+    for _ in 0..LISTEN_PROBE_ATTEMPTS {
+        if std::net::TcpStream::connect_timeout(&probe, timeout).is_err() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(LISTEN_PROBE_INTERVAL_MS));
+    }
+    Err(BrokerError::Bind {
+        address,
+        source: std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            "address in use: another process listens there",
+        ),
+    })
 }
 
-pub fn bind(address: std::net::SocketAddr) -> Result<TcpListener, BrokerError> {
+pub fn bind(address: SocketAddr) -> Result<TcpListener, BrokerError> {
     TcpListener::bind(address).map_err(|error| BrokerError::Bind {
         address,
         source: error.into(),
