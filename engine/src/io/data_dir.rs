@@ -50,11 +50,17 @@ pub fn lock(dir: &Path) -> Result<DataDirLock, EngineError> {
         }
         return Err(EngineError::io("flock", &lock_path, error));
     }
+    // The pid only names the holder in a second process's error; the flock is the lock. On a
+    // full disk the write fails (truncating frees the block only later) and the broker must
+    // still start, to serve what it holds.
     let pid = std::process::id().to_string();
-    file.set_len(0)
+    if let Err(error) = file
+        .set_len(0)
         .and_then(|_| file.rewind())
         .and_then(|_| file.write_all(pid.as_bytes()))
-        .map_err(|e| EngineError::io("write", &lock_path, e))?;
+    {
+        tracing::warn!(path = %lock_path.display(), %error, "could not write the pid into the lock file");
+    }
     Ok(DataDirLock {
         _file: file,
         path: dir.to_path_buf(),
@@ -150,8 +156,18 @@ pub async fn sync_dir(dir: &Path) -> Result<(), EngineError> {
 /// glommio concludes iopoll works, and every later read fails with EOPNOTSUPP on devices
 /// without poll queues (virtio, most cloud disks). Opening a file that holds real data first
 /// makes the probe reach the device and learn the truth. Call once per shard thread before it
-/// opens segments in `dir`.
+/// opens segments in `dir`. A segment of `dir` that holds a batch serves as that file, so a
+/// log on a full disk still opens (and serves its data); else a probe file is written.
 pub async fn prime_device_probe(dir: &Path) -> Result<(), EngineError> {
+    if let Some(segment) = segment_with_data(dir) {
+        let probe = glommio::io::DmaFile::open(&segment)
+            .await
+            .map_err(|e| from_glommio("open", &segment, e))?;
+        return probe
+            .close()
+            .await
+            .map_err(|e| from_glommio("close", &segment, e));
+    }
     let path = dir.join(".device-probe");
     {
         let mut file = File::create(&path).map_err(|e| EngineError::io("create", &path, e))?;
@@ -167,4 +183,34 @@ pub async fn prime_device_probe(dir: &Path) -> Result<(), EngineError> {
         .await
         .map_err(|e| from_glommio("close", &path, e))?;
     std::fs::remove_file(&path).map_err(|e| EngineError::io("remove", &path, e))
+}
+
+/// A segment file whose first page holds data, in `dir` or in another log's directory beside
+/// it: a batch's length field (bytes 8..12) is not zero, where a pre-allocated but unwritten
+/// start reads as zeros.
+fn segment_with_data(dir: &Path) -> Option<std::path::PathBuf> {
+    segment_with_data_in(dir).or_else(|| {
+        std::fs::read_dir(dir.parent()?)
+            .ok()?
+            .flatten()
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+            .find_map(|entry| segment_with_data_in(&entry.path()))
+    })
+}
+
+fn segment_with_data_in(dir: &Path) -> Option<std::path::PathBuf> {
+    use std::io::Read;
+    std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+        let path = entry.path();
+        if path
+            .extension()
+            .is_none_or(|x| x != crate::segment::LOG_SUFFIX)
+        {
+            return None;
+        }
+        let mut head = [0u8; 12];
+        File::open(&path).ok()?.read_exact(&mut head).ok()?;
+        let length = u32::from_be_bytes(head[8..12].try_into().expect("4 bytes"));
+        (length > 0 && entry.metadata().ok()?.len() >= 4096).then_some(path)
+    })
 }

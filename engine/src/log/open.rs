@@ -80,7 +80,21 @@ pub(crate) async fn open(
                 continue;
             }
             // Recovery may have cut or extended the indexes: the files start over from them.
-            rewrite_index_files(dir, &mut segment)?;
+            if let Err(error) = rewrite_index_files(dir, &mut segment) {
+                // A full disk: the log still opens and serves its data. No index file is left
+                // to disagree with the data (the active segment's starts over at its next
+                // sync, with every entry); the next open rebuilds the missing ones.
+                tracing::warn!(dir = %dir.display(), %error, "could not rewrite a segment's indexes; removed them");
+                for suffix in [INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+                    let path = segment.path(dir, suffix);
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(EngineError::io("remove", path, e)),
+                    }
+                }
+                segment.persisted_index_entries = (0, 0);
+            }
             segments.insert(base, segment);
             index += 1;
         }
@@ -300,8 +314,15 @@ async fn recover_segment(
     }
     let allocated = if active {
         let allocated = allocation_after_recovery(data_len);
-        file.preallocate(allocated).await?;
-        allocated
+        match file.preallocate(allocated).await {
+            Ok(()) => allocated,
+            // Not needed to read what the log holds: on a full disk the log opens and serves
+            // its data, and the flusher's own pre-allocation fails the first write instead.
+            Err(error) => {
+                tracing::warn!(dir = %dir.display(), %error, "could not pre-allocate the active segment; reads are served, writes wait for space");
+                data_len
+            }
+        }
     } else {
         if let Err(error) = scanned.indexes.on_roll() {
             tracing::warn!(%error, "time index of a closed segment lacks its final entry");
@@ -533,8 +554,10 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineEr
     let temporary: PathBuf = path.with_file_name(name);
     let mut file =
         std::fs::File::create(&temporary).map_err(|e| EngineError::io("create", &temporary, e))?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_data())
-        .map_err(|e| EngineError::io("write", &temporary, e))?;
+    if let Err(error) = file.write_all(bytes).and_then(|_| file.sync_data()) {
+        // A full disk must not also keep the half-written copy.
+        let _ = std::fs::remove_file(&temporary);
+        return Err(EngineError::io("write", &temporary, error));
+    }
     std::fs::rename(&temporary, path).map_err(|e| EngineError::io("rename", path, e))
 }
