@@ -62,6 +62,11 @@ impl DeliveryTally {
     pub fn delivered(&self) -> usize {
         self.delivered.load(Ordering::Relaxed)
     }
+
+    /// Failed deliveries reported so far, with their reasons.
+    pub fn failures(&self) -> Vec<String> {
+        self.failures.lock().expect("tally lock").clone()
+    }
 }
 
 impl ClientContext for DeliveryTally {}

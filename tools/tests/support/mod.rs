@@ -54,7 +54,18 @@ impl Broker {
     /// `group_initial_rebalance_delay_ms = 0`) written to a file given with `--config`. The
     /// flags the harness passes (data directory, listen address, shards) win over the file.
     pub fn start_with_config(name: &str, shards: usize, config_toml: Option<&str>) -> Broker {
-        let root = test_base_dir().join(format!("{name}-{}", std::process::id()));
+        Broker::start_under(&test_base_dir(), name, shards, config_toml)
+    }
+
+    /// [`Broker::start_with_config`] with its directory under `base` (a filesystem of the
+    /// test's own, say) instead of the tests' base directory.
+    pub fn start_under(
+        base: &Path,
+        name: &str,
+        shards: usize,
+        config_toml: Option<&str>,
+    ) -> Broker {
+        let root = base.join(format!("{name}-{}", std::process::id()));
         if root.exists() {
             fs::remove_dir_all(&root).expect("removing a stale test directory");
         }

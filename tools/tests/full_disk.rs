@@ -1,0 +1,153 @@
+//! A full disk, for real: a small ext4 filesystem mounted from a file. Produce with acks=all
+//! until the broker answers KAFKA_STORAGE_ERROR (never a hang or a crash); then, after a kill -9
+//! and a restart on the still-full disk, every acknowledged record reads back.
+//!
+//! Needs root (mount); skipped with a line on stderr where the machine cannot mount a loop
+//! device.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rdkafka::producer::Producer;
+use rdkafka::Offset;
+use support::kafka;
+use support::Broker;
+
+const TOPIC: &str = "fills";
+/// Small enough to fill in seconds, with room for the broker's own topics.
+const FILESYSTEM_BYTES: u64 = 96 * 1024 * 1024;
+const VALUE_BYTES: usize = 1024;
+const ROUND_RECORDS: usize = 2000;
+/// The filesystem holds less than this: filling must end in errors before it.
+const RECORDS_MAX: usize = (FILESYSTEM_BYTES as usize / VALUE_BYTES) * 2;
+const FILL_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[test]
+fn a_full_disk_answers_storage_errors_and_keeps_what_was_acknowledged() {
+    let Some(filesystem) = SmallFilesystem::mount("full-disk") else {
+        return;
+    };
+    let mut broker = Broker::start_under(filesystem.mount_point(), "full-disk", 1, None);
+    kafka::create_topic(&kafka::admin(&broker), TOPIC, 1);
+    let producer = kafka::producer(&broker, &[("acks", "all"), ("linger.ms", "5")]);
+    let started = Instant::now();
+    let mut sent = 0;
+    while producer.context().failures().is_empty() {
+        assert!(
+            sent < RECORDS_MAX,
+            "{sent} records fit on a {FILESYSTEM_BYTES}-byte disk"
+        );
+        assert!(started.elapsed() < FILL_TIMEOUT, "the disk never filled");
+        for _ in 0..ROUND_RECORDS {
+            kafka::send(&producer, TOPIC, 0, &record(sent));
+            sent += 1;
+        }
+        producer
+            .flush(Duration::from_secs(60))
+            .expect("delivery reports in time");
+    }
+    let acknowledged = producer.context().delivered();
+    let failures = producer.context().failures();
+    eprintln!(
+        "{acknowledged} of {sent} records acknowledged; first failure: {}",
+        failures[0]
+    );
+    assert!(acknowledged > 0, "nothing fit");
+    let unexpected: Vec<&String> = failures
+        .iter()
+        .filter(|failure| !failure.contains("Disk error"))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "{} failures other than storage errors, the first: {}; the broker said: {}",
+        unexpected.len(),
+        unexpected[0],
+        broker.stderr()
+    );
+
+    broker.kill9();
+    broker.restart();
+    let consumer = kafka::consumer(&broker, &[]);
+    kafka::assign(&consumer, TOPIC, 0..1, Offset::Beginning);
+    let consumed = kafka::consume(&consumer, acknowledged);
+    for (index, consumed) in consumed.iter().enumerate() {
+        assert_eq!(consumed.offset, index as i64);
+        assert_eq!(consumed.record.value, record(index).value, "record {index}");
+    }
+    drop(consumer);
+    drop(producer);
+    drop(broker);
+}
+
+fn record(index: usize) -> support::records::Record {
+    let mut value = format!("record-{index:010}-").into_bytes();
+    value.resize(VALUE_BYTES, b'.');
+    support::records::Record {
+        key: None,
+        value: Some(value),
+        headers: Vec::new(),
+    }
+}
+
+/// An ext4 filesystem in a file, loop-mounted; unmounted (and the file removed) on drop.
+struct SmallFilesystem {
+    image: PathBuf,
+    mount_point: PathBuf,
+}
+
+impl SmallFilesystem {
+    /// None (with a line on stderr) where mounting is not possible.
+    fn mount(name: &str) -> Option<SmallFilesystem> {
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&base).expect("creating the test directory");
+        let image = base.join("disk.img");
+        let mount_point = base.join("mnt");
+        std::fs::create_dir_all(&mount_point).expect("creating the mount point");
+        std::fs::File::create(&image)
+            .and_then(|file| file.set_len(FILESYSTEM_BYTES))
+            .expect("creating the image");
+        let made = run("mkfs.ext4", &["-q", "-F", path_str(&image)]);
+        if !made
+            || !run(
+                "mount",
+                &["-o", "loop", path_str(&image), path_str(&mount_point)],
+            )
+        {
+            eprintln!("SKIPPED: cannot make and loop-mount an ext4 filesystem here (needs root)");
+            let _ = std::fs::remove_dir_all(&base);
+            return None;
+        }
+        Some(SmallFilesystem { image, mount_point })
+    }
+
+    fn mount_point(&self) -> &Path {
+        &self.mount_point
+    }
+}
+
+impl Drop for SmallFilesystem {
+    fn drop(&mut self) {
+        if run("umount", &[path_str(&self.mount_point)]) {
+            if let Some(base) = self.image.parent() {
+                let _ = std::fs::remove_dir_all(base);
+            }
+        } else {
+            eprintln!("could not unmount {}", self.mount_point.display());
+        }
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 test path")
+}
