@@ -47,24 +47,20 @@ pub struct ShardStorage {
 
 impl ShardStorage {
     pub fn new(root: &Path, cache_bytes: usize) -> Rc<ShardStorage> {
-        Rc::new(ShardStorage {
-            root: root.to_path_buf(),
-            cache: Rc::new(RefCell::new(BatchCache::new(cache_bytes))),
-            next_log_id: Cell::new(1),
-            faults: None,
-            device_probed: Cell::new(false),
-            shared_flushes: RefCell::default(),
-            flush_sharing: Cell::new(true),
-        })
+        ShardStorage::build(root, cache_bytes, None)
     }
 
     /// Storage whose segment files inject the faults of `plan` (tests).
     pub fn with_faults(root: &Path, cache_bytes: usize, plan: Rc<FaultPlan>) -> Rc<ShardStorage> {
+        ShardStorage::build(root, cache_bytes, Some(plan))
+    }
+
+    fn build(root: &Path, cache_bytes: usize, faults: Option<Rc<FaultPlan>>) -> Rc<ShardStorage> {
         Rc::new(ShardStorage {
             root: root.to_path_buf(),
             cache: Rc::new(RefCell::new(BatchCache::new(cache_bytes))),
             next_log_id: Cell::new(1),
-            faults: Some(plan),
+            faults,
             device_probed: Cell::new(false),
             shared_flushes: RefCell::default(),
             flush_sharing: Cell::new(true),

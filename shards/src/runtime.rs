@@ -440,12 +440,12 @@ fn wait_for_shutdown(
         if signal == libc::SIGINT || signal == libc::SIGTERM {
             return None;
         }
-        if let Ok(Err(reason)) = shard_failures.try_recv() {
-            tracing::error!("{reason}; shutting the broker down");
-            return Some(reason);
-        }
-        if SHARD_PANICKED.load(Ordering::SeqCst) {
-            let reason = "a shard panicked".to_string();
+        let failure = match shard_failures.try_recv() {
+            Ok(Err(reason)) => Some(reason),
+            _ if SHARD_PANICKED.load(Ordering::SeqCst) => Some("a shard panicked".to_string()),
+            _ => None,
+        };
+        if let Some(reason) = failure {
             tracing::error!("{reason}; shutting the broker down");
             return Some(reason);
         }

@@ -33,7 +33,6 @@ type Finished = (u64, Result<(), FlushError>);
 /// A failed flush, as each caller that shared it reports it.
 #[derive(Debug, Clone)]
 pub(crate) struct FlushError {
-    pub kind: std::io::ErrorKind,
     pub raw_os_error: Option<i32>,
     pub message: String,
 }
@@ -42,7 +41,7 @@ impl FlushError {
     pub(crate) fn to_io_error(&self) -> std::io::Error {
         match self.raw_os_error {
             Some(errno) => std::io::Error::from_raw_os_error(errno),
-            None => std::io::Error::new(self.kind, self.message.clone()),
+            None => std::io::Error::other(self.message.clone()),
         }
     }
 }
@@ -236,7 +235,6 @@ mod tests {
                 glommio::timer::sleep(Duration::from_millis(50)).await;
                 if attempts.get() <= 2 {
                     Err(FlushError {
-                        kind: std::io::ErrorKind::Other,
                         raw_os_error: Some(libc::EIO),
                         message: String::new(),
                     })

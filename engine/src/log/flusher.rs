@@ -287,16 +287,14 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
         // A segment created by a roll: its name must survive a crash with its data.
         sync_dir(&inner.dir).await?;
     }
+    let mut flushed = false;
     for (file, _) in files.iter().filter(|(_, own)| *own) {
         file.sync().await?;
+        flushed = true;
     }
     // Files with nothing but overwrites to sync need a device flush begun after their writes
-    // completed: one of the own fdatasyncs above was one, else the shard's shared flush.
-    if let (Some(shared), Some((file, _)), false) = (
-        &inner.shared_flush,
-        files.first(),
-        files.iter().any(|(_, own)| *own),
-    ) {
+    // completed: an own fdatasync above was one, else the shard's shared flush.
+    if let (false, Some(shared), Some((file, _))) = (flushed, &inner.shared_flush, files.first()) {
         shared
             .flush(|| flush_via(file.clone()))
             .await
@@ -319,17 +317,13 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
 /// The shared flush as an fdatasync of `file` (whose own metadata is synced: the fdatasync is
 /// only the device flush).
 async fn flush_via(file: Rc<SegmentFile>) -> Result<(), FlushError> {
-    file.sync().await.map_err(|error| match error {
-        EngineError::Io { source, .. } => FlushError {
-            kind: source.kind(),
-            raw_os_error: source.raw_os_error(),
-            message: source.to_string(),
+    file.sync().await.map_err(|error| FlushError {
+        raw_os_error: match &error {
+            EngineError::Io { source, .. } => source.raw_os_error(),
+            EngineError::NoSpace { .. } => Some(libc::ENOSPC),
+            _ => None,
         },
-        other => FlushError {
-            kind: std::io::ErrorKind::Other,
-            raw_os_error: None,
-            message: other.to_string(),
-        },
+        message: error.to_string(),
     })
 }
 

@@ -12,8 +12,7 @@ use crate::error::EngineError;
 use crate::index::SegmentIndexes;
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
-use crate::limits::PAGE_BYTES;
-use crate::limits::{PREALLOCATE_FIRST_BYTES, RETENTION_CHECK_STEP_BYTES};
+use crate::limits::{PAGE_BYTES, PREALLOCATE_FIRST_BYTES, RETENTION_CHECK_STEP_BYTES};
 use crate::segment::appender::Appender;
 use crate::segment::{segment_path, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
 
