@@ -4,8 +4,9 @@
 //! 1. Raw baselines: glommio DMA writes of 1 MiB buffers overwriting a pre-written file (the
 //!    device limit, at queue depths 1, 4 and 16); the same into fresh fallocated extents, as
 //!    the engine's pre-allocated segments are (the filesystem's limit: ext4 converts unwritten
-//!    extents as writes complete); and a bare O_DIRECT `pwrite` + `fdatasync` of 16 KiB (the
-//!    floor of any durable append).
+//!    extents as writes complete), into one file and in turn into 64 files (the shape of the
+//!    64-partition runs); and a bare O_DIRECT `pwrite` + `fdatasync` of 16 KiB (the floor of
+//!    any durable append). The raw cases live in `engine/raw_dma.rs`.
 //! 2. Engine appends: batches of 1 KiB records, 16 KiB and 1 MiB per batch, completing at
 //!    `Durability::Written` (acks=1) and `Durability::Durable` (acks=all), to 1 partition and
 //!    to 64 partitions of one shard. [`IN_FLIGHT_BYTES`] of appends are in flight at once, as
@@ -34,8 +35,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use glommio::io::{DmaFile, OpenOptions as DmaOpenOptions};
+use criterion::{Criterion, SamplingMode, Throughput};
 use glommio::{LocalExecutor, LocalExecutorBuilder, Placement};
 use pinlog_engine::{DataDir, Durability, IoMode, LogConfig, PartitionLog, ShardStorage};
 use pinlog_protocol::records::{BatchBuilder, NewRecord, RecordBatch};
@@ -57,16 +57,8 @@ const CACHE_BYTES: usize = 128 * MIB;
 /// Retention keeps the disk from filling: enforced after every sample, outside the timing.
 const RETENTION_BYTES: u64 = 1024 * MIB as u64;
 
-/// The raw-baseline files, written in 1 MiB steps that wrap around. The fresh one is large
-/// enough that a sample does not wrap (which would overwrite written blocks).
+/// The pre-written raw-baseline files, written in 1 MiB steps that wrap around.
 const RAW_FILE_BYTES: u64 = 1024 * MIB as u64;
-const RAW_FRESH_FILE_BYTES: u64 = 4096 * MIB as u64;
-const RAW_WRITE_BYTES: usize = MIB;
-/// Queue depth, and whether the writes go to fresh fallocated extents (as the engine's do) or
-/// overwrite written blocks (the device limit).
-const RAW_DMA_CASES: [(usize, bool); 4] = [(1, false), (4, false), (16, false), (4, true)];
-const SYNC_WRITE_BYTES: usize = 16 * KIB;
-const SYNC_FILE_BYTES: u64 = 64 * MIB as u64;
 
 const WARM_UP: Duration = Duration::from_secs(1);
 const MEASUREMENT: Duration = Duration::from_secs(4);
@@ -86,10 +78,13 @@ const RAW_GROUP_COMMIT: &str = "raw group commit";
 
 #[path = "engine/plain_sync.rs"]
 mod plain_sync;
+#[path = "engine/raw_dma.rs"]
+mod raw_dma;
 #[path = "engine/recycled_latency.rs"]
 mod recycled_latency;
 
 use plain_sync::{raw_group_commit, SyncWriter};
+use raw_dma::{raw_baselines, RawCase, RAW_DMA_CASES, SYNC_FILE_BYTES, SYNC_WRITE_BYTES};
 
 fn main() {
     let root = bench_root();
@@ -137,155 +132,6 @@ fn bench_root() -> PathBuf {
                 .expect("target/tmp has a parent")
                 .join("bench-data")
         })
-}
-
-// Raw baselines.
-
-fn raw_baselines(c: &mut Criterion, ex: &LocalExecutor, root: &Path, results: &Results) {
-    let mut group = c.benchmark_group("raw");
-    group.sampling_mode(SamplingMode::Flat);
-    group.throughput(Throughput::Bytes(RAW_WRITE_BYTES as u64));
-    let path = root.join("raw-dma");
-    for (depth, fresh) in RAW_DMA_CASES {
-        let case = format!("qd{depth}{}", if fresh { "-fallocated" } else { "" });
-        let name = format!("raw/dma-write-1MiB/{case}");
-        // Set up on first use: criterion calls the routine only if its filter selects it.
-        let file: RefCell<Option<Rc<DmaFile>>> = RefCell::new(None);
-        let next_position = Cell::new(0u64);
-        group.bench_function(BenchmarkId::new("dma-write-1MiB", case), |b| {
-            let file = file
-                .borrow_mut()
-                .get_or_insert_with(|| Rc::new(ex.run(raw_dma_file(&path, fresh))))
-                .clone();
-            b.iter_custom(|iters| {
-                if fresh {
-                    ex.run(reallocate(&file));
-                    next_position.set(0);
-                }
-                let writes = dma_writes(
-                    file.clone(),
-                    file_bytes(fresh),
-                    iters,
-                    depth,
-                    &next_position,
-                );
-                let elapsed = ex.run(writes);
-                results.record(&name, iters * RAW_WRITE_BYTES as u64, elapsed);
-                elapsed
-            })
-        });
-        if let Some(file) = file.into_inner() {
-            ex.run(async {
-                let file = Rc::into_inner(file).expect("no write in flight");
-                file.close().await.expect("closing the raw file");
-            });
-            let _ = std::fs::remove_file(&path);
-        }
-    }
-
-    let name = "raw/write+fdatasync-16KiB";
-    let path = root.join("raw-sync");
-    let writer: RefCell<Option<SyncWriter>> = RefCell::new(None);
-    group.throughput(Throughput::Bytes(SYNC_WRITE_BYTES as u64));
-    group.bench_function("write+fdatasync-16KiB", |b| {
-        let mut writer = writer.borrow_mut();
-        let writer =
-            writer.get_or_insert_with(|| SyncWriter::new(&path, SYNC_WRITE_BYTES, SYNC_FILE_BYTES));
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                writer.write_and_sync(SYNC_WRITE_BYTES);
-            }
-            let elapsed = start.elapsed();
-            results.record(name, iters * SYNC_WRITE_BYTES as u64, elapsed);
-            elapsed
-        })
-    });
-    if writer.into_inner().is_some() {
-        let _ = std::fs::remove_file(&path);
-    }
-    group.finish();
-}
-
-/// A DMA file of `RAW_FILE_BYTES`. Pre-allocated and written once, the measured writes
-/// overwrite written blocks and change no metadata: the device's own limit. Only pre-allocated
-/// (`fresh`), they fill unwritten extents as the engine's segment files do, which the
-/// filesystem converts as they complete.
-fn file_bytes(fresh: bool) -> u64 {
-    if fresh {
-        RAW_FRESH_FILE_BYTES
-    } else {
-        RAW_FILE_BYTES
-    }
-}
-
-async fn raw_dma_file(path: &Path, fresh: bool) -> DmaFile {
-    let file = DmaOpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .dma_open(path)
-        .await
-        .expect("creating the raw file");
-    file.pre_allocate(file_bytes(fresh), false)
-        .await
-        .expect("pre-allocating the raw file");
-    if !fresh {
-        let mut position = 0;
-        while position < RAW_FILE_BYTES {
-            let mut buffer = file.alloc_dma_buffer(RAW_WRITE_BYTES);
-            buffer.as_bytes_mut().fill(0xa5);
-            file.write_at(buffer, position)
-                .await
-                .expect("filling the raw file");
-            position += RAW_WRITE_BYTES as u64;
-        }
-    }
-    file.fdatasync().await.expect("syncing the raw file");
-    file
-}
-
-/// Gives the file fresh unwritten extents again (outside the timing).
-async fn reallocate(file: &DmaFile) {
-    file.truncate(0).await.expect("truncating the raw file");
-    file.pre_allocate(RAW_FRESH_FILE_BYTES, false)
-        .await
-        .expect("pre-allocating the raw file");
-    file.fdatasync().await.expect("syncing the raw file");
-}
-
-/// `iters` sequential 1 MiB writes with `depth` in flight, wrapping around the file.
-async fn dma_writes(
-    file: Rc<DmaFile>,
-    file_bytes: u64,
-    iters: u64,
-    depth: usize,
-    next: &Cell<u64>,
-) -> Duration {
-    let issued = Rc::new(Cell::new(0u64));
-    let first = next.get();
-    let start = Instant::now();
-    let writers: Vec<_> = (0..depth)
-        .map(|_| {
-            let (file, issued) = (file.clone(), issued.clone());
-            glommio::spawn_local(async move {
-                while issued.get() < iters {
-                    let index = first + issued.get();
-                    issued.set(issued.get() + 1);
-                    let position = (index * RAW_WRITE_BYTES as u64) % file_bytes;
-                    let buffer = file.alloc_dma_buffer(RAW_WRITE_BYTES);
-                    let written = file.write_at(buffer, position).await.expect("a write");
-                    assert_eq!(written, RAW_WRITE_BYTES);
-                }
-            })
-        })
-        .collect();
-    for writer in writers {
-        writer.await;
-    }
-    next.set(first + iters);
-    start.elapsed()
 }
 
 // Engine appends.
@@ -693,13 +539,19 @@ fn print_summary(results: &Results, latencies: &[Percentiles]) {
     let names: Vec<String> = results.samples.borrow().keys().cloned().collect();
     let device = RAW_DMA_CASES
         .iter()
-        .filter(|(_, fresh)| !fresh)
-        .filter_map(|(d, _)| results.throughput(&format!("raw/dma-write-1MiB/qd{d}")))
+        .filter(|case| !case.fresh && case.files == 1)
+        .filter_map(|case| results.throughput(&case.name()))
         .map(|t| t.mean_bytes_per_s)
         .fold(0.0, f64::max);
     // The filesystem's limit for what the engine does: writes into fresh fallocated extents.
     let fallocated = results
-        .throughput("raw/dma-write-1MiB/qd4-fallocated")
+        .throughput(&RawCase::FALLOCATED.name())
+        .map_or(0.0, |t| t.mean_bytes_per_s);
+    // The same over as many fresh files as the 64-partition runs write.
+    let fallocated_files = RAW_DMA_CASES
+        .iter()
+        .filter(|case| case.fresh && case.files > 1)
+        .find_map(|case| results.throughput(&case.name()))
         .map_or(0.0, |t| t.mean_bytes_per_s);
     let percent_of = |rate: f64, limit: f64| {
         if limit > 0.0 {
@@ -710,7 +562,7 @@ fn print_summary(results: &Results, latencies: &[Percentiles]) {
     };
     println!("\nthroughput (mean over the measurement samples; spread = (max-min)/mean)");
     println!(
-        "{:<34} {:>8} {:>8} {:>8} {:>7} {:>10} {:>11}",
+        "{:<44} {:>8} {:>8} {:>8} {:>7} {:>10} {:>11}",
         "benchmark", "GiB/s", "min", "max", "spread", "of device", "of falloc."
     );
     for name in names {
@@ -718,7 +570,7 @@ fn print_summary(results: &Results, latencies: &[Percentiles]) {
             continue;
         };
         println!(
-            "{:<34} {:>8.3} {:>8.3} {:>8.3} {:>6.1}% {:>10} {:>11}",
+            "{:<44} {:>8.3} {:>8.3} {:>8.3} {:>6.1}% {:>10} {:>11}",
             name,
             gib(t.mean_bytes_per_s),
             gib(t.min_bytes_per_s),
@@ -740,6 +592,12 @@ fn print_summary(results: &Results, latencies: &[Percentiles]) {
             gib(fallocated)
         );
     }
+    if fallocated_files > 0.0 {
+        println!(
+            "the same over 64 fresh files in turn, qd32 (the 64p runs' shape): {:.3} GiB/s",
+            gib(fallocated_files)
+        );
+    }
     // The goals are judged against the fresh fallocated extents: that is the work the engine
     // does (its segments are fresh pre-allocated files). Overwriting written blocks is cheaper
     // for the device, and only recycled segment files could have it; its share is shown too.
@@ -753,8 +611,16 @@ fn print_summary(results: &Results, latencies: &[Percentiles]) {
             if let Some(t) = results.throughput(name) {
                 let ratio = t.mean_bytes_per_s / fallocated;
                 let worst = t.min_bytes_per_s / fallocated;
+                let of_files = if label.ends_with("64p") {
+                    format!(
+                        "; {} of 64 fresh files",
+                        percent_of(t.mean_bytes_per_s, fallocated_files)
+                    )
+                } else {
+                    String::new()
+                };
                 println!(
-                    "goal {label}: {:.1}% of fallocated, slowest sample {:.1}% (goal {:.0}%: {}); {} of overwriting",
+                    "goal {label}: {:.1}% of fallocated, slowest sample {:.1}% (goal {:.0}%: {}); {} of overwriting{of_files}",
                     100.0 * ratio,
                     100.0 * worst,
                     100.0 * goal,
