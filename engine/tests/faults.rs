@@ -51,6 +51,10 @@ fn a_failed_write_fails_the_append_and_keeps_what_was_acknowledged() {
             Err(EngineError::LogFailed { .. })
         ));
         assert_eq!(log.high_watermark(), 20);
+        assert!(
+            !log.failed_for_space(),
+            "an I/O error waits for an operator"
+        );
         assert_reads_exactly(&log, 20).await;
         drop(log);
         let log = PartitionLog::open(&ShardStorage::new(&dir, 0), &path, LogConfig::default())
@@ -118,6 +122,7 @@ fn a_full_disk_is_reported_and_leaves_the_log_consistent() {
             .await
             .unwrap_err();
         assert!(error.to_string().contains("no space left"), "{error}");
+        assert!(log.failed_for_space(), "a full disk is a failure to retry");
         assert_reads_exactly(&log, 10).await;
         drop(log);
         plan.set_space_left(None);
@@ -161,5 +166,46 @@ fn appends_queued_behind_a_failed_write_fail_too() {
         let hw = log.high_watermark();
         assert_eq!(hw, 3 + (10 - failed));
         assert_reads_exactly(&log, hw as u64).await;
+    });
+}
+
+#[test]
+fn a_disk_without_room_for_a_whole_preallocation_step_is_filled_to_the_last_page() {
+    const RECORD_BYTES: usize = 16 * 1024;
+    let dir = test_dir("fault-preallocate");
+    run(async move {
+        let plan = Rc::new(FaultPlan::default());
+        let storage = ShardStorage::with_faults(&dir, 0, plan.clone());
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), LogConfig::default())
+            .await
+            .unwrap();
+        // Room for the first 1 MiB step and 256 KiB more, not for the next (2 MiB) step.
+        let room = (1024 + 256) * 1024;
+        plan.limit_preallocation(Some(room));
+        let mut appended = 0;
+        let mut offset = 0;
+        while appended + 2 * RECORD_BYTES < room as usize {
+            let batch = support::batch_with_value_size(offset, RECORD_BYTES);
+            appended += batch.size_bytes();
+            log.append(&[batch], Durability::Durable, 0)
+                .await
+                .unwrap_or_else(|error| panic!("append at {appended} bytes: {error}"));
+            offset += 1;
+        }
+        assert!(
+            appended > 1024 * 1024,
+            "the appends went past the first step"
+        );
+        // Past the room, the log fails for want of space, keeping what it acknowledged.
+        let error = loop {
+            let batch = support::batch_with_value_size(offset, RECORD_BYTES);
+            match log.append(&[batch], Durability::Durable, 0).await {
+                Ok(_) => offset += 1,
+                Err(error) => break error,
+            }
+        };
+        assert!(log.failed_for_space(), "{error}");
+        assert_eq!(log.high_watermark(), offset as i64);
+        log.close().await.ok();
     });
 }

@@ -11,6 +11,9 @@ pub struct FaultPlan {
     sync_errno: Cell<Option<i32>>,
     /// Bytes that may still be written before every write fails with ENOSPC.
     space_left_bytes: Cell<Option<u64>>,
+    /// Pre-allocations to more than this many bytes fail with ENOSPC: a disk with room for
+    /// the data but not for a whole pre-allocation step.
+    preallocate_max_bytes: Cell<Option<u64>>,
     /// fdatasyncs that went through (for tests of group commit).
     syncs: Cell<u64>,
 }
@@ -27,6 +30,18 @@ impl FaultPlan {
     /// Makes the disk "full" after `bytes` more bytes; `None` gives the space back.
     pub fn set_space_left(&self, bytes: Option<u64>) {
         self.space_left_bytes.set(bytes);
+    }
+
+    /// Makes pre-allocations of files past `bytes` fail with ENOSPC; `None` lifts the limit.
+    pub fn limit_preallocation(&self, bytes: Option<u64>) {
+        self.preallocate_max_bytes.set(bytes);
+    }
+
+    pub(super) fn before_preallocate(&self, size: u64) -> Result<(), std::io::Error> {
+        match self.preallocate_max_bytes.get() {
+            Some(max) if size > max => Err(std::io::Error::from_raw_os_error(libc::ENOSPC)),
+            _ => Ok(()),
+        }
     }
 
     pub(super) fn before_write(&self, len: usize) -> Result<(), std::io::Error> {

@@ -170,6 +170,11 @@ impl SegmentFile {
     /// Pre-allocates the file to `size` bytes (zeros beyond the data), so appends within it
     /// change no file size and fdatasync carries no size update.
     pub async fn preallocate(&self, size: u64) -> Result<(), EngineError> {
+        if let Some(faults) = &self.faults {
+            faults
+                .before_preallocate(size)
+                .map_err(|e| EngineError::io("fallocate", &self.path, e))?;
+        }
         self.metadata_unsynced.set(true);
         self.file
             .pre_allocate(size, false)

@@ -114,7 +114,7 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
             })
             .await;
             if let Err(error) = result {
-                inner.state.borrow_mut().fail(error.to_string());
+                inner.state.borrow_mut().fail(&error);
             }
         }
         Job::Snapshot {

@@ -114,7 +114,7 @@ async fn run(inner: &Rc<LogInner>) {
             }
         };
         if let Err(error) = result {
-            inner.state.borrow_mut().fail(error.to_string());
+            inner.state.borrow_mut().fail(&error);
             // Let the writes still in flight finish before giving up their buffers.
             while in_flight.next().await.is_some() {}
             inner.state.borrow_mut().flusher_running = false;
@@ -220,8 +220,17 @@ async fn issue(
     };
     if needed > allocated {
         let cap = segment_bytes.next_multiple_of(PAGE_BYTES as u64);
-        let target = preallocation_target(allocated, needed, cap);
-        file.preallocate(target).await?;
+        let mut target = preallocation_target(allocated, needed, cap);
+        match file.preallocate(target).await {
+            Ok(()) => {}
+            // A nearly full disk: reserve what this write needs, so the log fills it to the
+            // last page it can instead of failing for want of a whole step.
+            Err(EngineError::NoSpace { .. }) if target > needed => {
+                target = needed.next_multiple_of(PAGE_BYTES as u64);
+                file.preallocate(target).await?;
+            }
+            Err(error) => return Err(error),
+        }
         if let Some(segment) = inner.state.borrow_mut().segments.get_mut(&base) {
             segment.allocated_len = target;
         }
@@ -257,7 +266,7 @@ fn start_sync(inner: &Rc<LogInner>) {
             let mut state = inner.state.borrow_mut();
             state.sync_running = false;
             if let Err(error) = result {
-                state.fail(error.to_string());
+                state.fail(&error);
             }
         }
         kick(&inner);
@@ -394,7 +403,7 @@ fn start_close(inner: &Rc<LogInner>, base: i64) {
         let result = close_segment(&inner, base).await;
         let mut state = inner.state.borrow_mut();
         if let Err(error) = result {
-            state.fail(error.to_string());
+            state.fail(&error);
         }
         state.background.finish();
     })

@@ -19,7 +19,8 @@
 //!
 //! A failed write or sync puts the log in a failed state: pending appends get the error,
 //! new appends are refused, reads keep serving what was written. Reopening the log recovers
-//! it from disk.
+//! it from disk; the shard does so by itself for a log that failed on a full disk, once
+//! there is room again ([`PartitionLog::failed_for_space`]).
 
 mod append;
 mod background;
@@ -126,5 +127,12 @@ impl PartitionLog {
 
     pub fn segment_count(&self) -> usize {
         self.inner.state.borrow().segments.len()
+    }
+
+    /// The log failed for want of disk space (and for nothing else): reopening it once there
+    /// is room again makes it take writes, recovery cutting whatever its failed writes left.
+    pub fn failed_for_space(&self) -> bool {
+        let state = self.inner.state.borrow();
+        state.failed.is_some() && state.failed_for_space && !state.closed
     }
 }

@@ -135,6 +135,7 @@ pub(crate) async fn open(
         unsynced_records: 0,
         unsynced_since_ms: None,
         failed: None,
+        failed_for_space: false,
         closed: false,
         deleted: false,
         spare_segment: None,

@@ -54,7 +54,7 @@ impl PartitionLog {
             Ok(segment) => segment,
             Err(error) => {
                 // The old segment is being closed: appends must not go on into it.
-                state.fail(error.to_string());
+                state.fail(&error);
                 return Err(error);
             }
         };

@@ -10,6 +10,7 @@ use glommio::sync::Semaphore;
 use super::waiters::{WaitError, Waiters};
 use crate::cache::BatchCache;
 use crate::config::LogConfig;
+use crate::error::EngineError;
 use crate::io::SegmentFile;
 use crate::producer_state::ProducerStateTable;
 use crate::segment::appender::{Appender, PendingWrite};
@@ -123,6 +124,9 @@ pub(crate) struct LogState {
     pub unsynced_records: u64,
     pub unsynced_since_ms: Option<u64>,
     pub failed: Option<String>,
+    /// The failure was a full disk: the log may take writes again once there is room
+    /// (reopened by its owner); any other failure waits for an operator.
+    pub failed_for_space: bool,
     /// Closed (or deleted): the segments are gone and every call is refused.
     pub closed: bool,
     pub deleted: bool,
@@ -222,8 +226,12 @@ impl LogState {
     }
 
     /// Puts the log in the failed state and wakes everyone waiting on it.
-    pub fn fail(&mut self, reason: String) {
+    pub fn fail(&mut self, error: &EngineError) {
+        let reason = error.to_string();
         tracing::error!(reason = %reason, "log failed; it accepts no writes until reopened");
+        if self.failed.is_none() {
+            self.failed_for_space = matches!(error, EngineError::NoSpace { .. });
+        }
         let error = WaitError::Failed(reason.clone());
         self.failed = Some(reason);
         // Queued closes will not run: let whoever waits for the background work go on.

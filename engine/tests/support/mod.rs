@@ -69,6 +69,20 @@ pub fn batch_with(
     RecordBatch::new(builder.build().expect("building a batch")).expect("a batch")
 }
 
+/// A one-record batch whose value, `value-{offset}-` padded with dots, is `value_bytes` long.
+pub fn batch_with_value_size(offset: u64, value_bytes: usize) -> RecordBatch {
+    let mut value = format!("value-{offset}-").into_bytes();
+    value.resize(value_bytes, b'.');
+    let mut builder = BatchBuilder::new();
+    builder.push(NewRecord {
+        key: None,
+        value: Some(Bytes::from(value)),
+        headers: Vec::new(),
+        timestamp: 1_700_000_000_000 + offset as i64,
+    });
+    RecordBatch::new(builder.build().expect("building a batch")).expect("a batch")
+}
+
 /// The values of every record in `chunks`, in order, with their offsets.
 pub fn values(chunks: &[Bytes]) -> Vec<(i64, Bytes)> {
     let mut out = Vec::new();
