@@ -51,10 +51,13 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    /// Wraps an I/O error, recognising a full disk.
+    /// Wraps an I/O error, recognising a full disk: by its errno, or by its kind alone, as
+    /// glommio's errors (io_uring operations) keep the kind and not the errno.
     pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> EngineError {
         let path = path.into();
-        if source.raw_os_error() == Some(libc::ENOSPC) {
+        if source.raw_os_error() == Some(libc::ENOSPC)
+            || source.kind() == std::io::ErrorKind::StorageFull
+        {
             return EngineError::NoSpace { path };
         }
         EngineError::Io { op, path, source }
@@ -91,4 +94,29 @@ pub(crate) fn from_glommio<T>(
 ) -> EngineError {
     let source: std::io::Error = error.into();
     EngineError::io(op, path, source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_recognised_through_glommios_errors() {
+        let enhanced = glommio::GlommioError::<()>::EnhancedIoError {
+            source: std::io::Error::from_raw_os_error(libc::ENOSPC),
+            op: "Pre-allocate space",
+            path: None,
+            fd: None,
+        };
+        let error = from_glommio("fallocate", std::path::Path::new("x.log"), enhanced);
+        assert!(matches!(error, EngineError::NoSpace { .. }), "{error:?}");
+        let other = glommio::GlommioError::<()>::EnhancedIoError {
+            source: std::io::Error::from_raw_os_error(libc::EIO),
+            op: "Write",
+            path: None,
+            fd: None,
+        };
+        let error = from_glommio("write", std::path::Path::new("x.log"), other);
+        assert!(matches!(error, EngineError::Io { .. }), "{error:?}");
+    }
 }

@@ -25,6 +25,10 @@ pub const PREALLOCATE_STEP_BYTES: u64 = 64 * 1024 * 1024;
 /// blocks: a full step up front had an idle broker's 16 `__consumer_offsets` partitions hold
 /// 1 GiB of disk, and each new partition 64 MiB, before anything was written.
 pub const PREALLOCATE_FIRST_BYTES: u64 = 1024 * 1024;
+/// Free space a pre-allocation step must leave on the filesystem, else only what the write
+/// needs is reserved: a step that does not fit would, while ext4 tries it, take every free
+/// block, and the index and snapshot writes running beside it would fail for want of space.
+pub const PREALLOCATE_FREE_MARGIN_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Eager retention looks at a log at most once per this many bytes appended to it.
 pub const RETENTION_CHECK_STEP_BYTES: u64 = 1024 * 1024;

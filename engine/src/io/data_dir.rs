@@ -115,7 +115,21 @@ pub fn flush_is_device_wide(dir: &Path) -> Result<bool, EngineError> {
     Ok(magic == libc::EXT4_SUPER_MAGIC || magic == libc::XFS_SUPER_MAGIC)
 }
 
+/// Bytes an unprivileged writer may still allocate on `dir`'s filesystem (what is left
+/// outside the blocks reserved for root: the conservative measure for a broker run as either).
+// The statfs fields' types differ between architectures: the casts are not all no-ops.
+#[allow(clippy::unnecessary_cast)]
+pub fn available_bytes(dir: &Path) -> Result<u64, EngineError> {
+    let stat = statfs(dir)?;
+    Ok((stat.f_bavail as u64).saturating_mul(stat.f_bsize as u64))
+}
+
+#[allow(clippy::unnecessary_cast)]
 fn filesystem_magic(dir: &Path) -> Result<i64, EngineError> {
+    Ok(statfs(dir)?.f_type as i64)
+}
+
+fn statfs(dir: &Path) -> Result<libc::statfs, EngineError> {
     let c_path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).map_err(|_| {
         EngineError::io(
             "statfs",
@@ -132,7 +146,7 @@ fn filesystem_magic(dir: &Path) -> Result<i64, EngineError> {
             std::io::Error::last_os_error(),
         ));
     }
-    Ok(stat.f_type as i64)
+    Ok(stat)
 }
 
 /// Makes a directory's entries (new or removed segment files) durable.

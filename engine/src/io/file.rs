@@ -168,18 +168,31 @@ impl SegmentFile {
     }
 
     /// Pre-allocates the file to `size` bytes (zeros beyond the data), so appends within it
-    /// change no file size and fdatasync carries no size update.
+    /// change no file size and fdatasync carries no size update. On a full disk the file
+    /// keeps its size: ext4 keeps whatever a failed fallocate managed to allocate (up to all
+    /// the free space, the file growing by it), which would leave no block for the writes of
+    /// this log or any other; the file is cut back to give it up.
     pub async fn preallocate(&self, size: u64) -> Result<(), EngineError> {
         if let Some(faults) = &self.faults {
             faults
                 .before_preallocate(size)
                 .map_err(|e| EngineError::io("fallocate", &self.path, e))?;
         }
+        let before = self.size().await?;
         self.metadata_unsynced.set(true);
-        self.file
+        let result = self
+            .file
             .pre_allocate(size, false)
             .await
-            .map_err(|e| from_glommio("fallocate", &self.path, e))
+            .map_err(|e| from_glommio("fallocate", &self.path, e));
+        if let Err(EngineError::NoSpace { .. }) = result {
+            if size > before {
+                if let Err(error) = self.truncate(before).await {
+                    tracing::warn!(%error, "could not give back a failed pre-allocation");
+                }
+            }
+        }
+        result
     }
 
     pub async fn truncate(&self, size: u64) -> Result<(), EngineError> {

@@ -29,7 +29,7 @@ use crate::io::data_dir::sync_dir;
 use crate::io::{FlushError, SegmentFile};
 use crate::limits::{PAGE_BYTES, WRITES_IN_FLIGHT_MAX};
 use crate::segment::appender::PendingWrite;
-use crate::segment::preallocation_target;
+use crate::segment::{fit_preallocation, preallocation_target};
 use crate::segment::{INDEX_SUFFIX, TIME_INDEX_SUFFIX};
 
 /// Starts the flusher unless it runs already (or the log has failed).
@@ -220,13 +220,15 @@ async fn issue(
     };
     if needed > allocated {
         let cap = segment_bytes.next_multiple_of(PAGE_BYTES as u64);
-        let mut target = preallocation_target(allocated, needed, cap);
+        let needed_pages = needed.next_multiple_of(PAGE_BYTES as u64);
+        let target = preallocation_target(allocated, needed, cap);
+        let mut target = fit_preallocation(&inner.dir, allocated, target, needed_pages);
         match file.preallocate(target).await {
             Ok(()) => {}
             // A nearly full disk: reserve what this write needs, so the log fills it to the
             // last page it can instead of failing for want of a whole step.
-            Err(EngineError::NoSpace { .. }) if target > needed => {
-                target = needed.next_multiple_of(PAGE_BYTES as u64);
+            Err(EngineError::NoSpace { .. }) if target > needed_pages => {
+                target = needed_pages;
                 file.preallocate(target).await?;
             }
             Err(error) => return Err(error),

@@ -129,6 +129,11 @@ impl PartitionLog {
         self.inner.state.borrow().segments.len()
     }
 
+    /// Both handles are of one open log.
+    pub fn same_log(&self, other: &PartitionLog) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The log failed for want of disk space (and for nothing else): reopening it once there
     /// is room again makes it take writes, recovery cutting whatever its failed writes left.
     pub fn failed_for_space(&self) -> bool {

@@ -314,7 +314,12 @@ async fn recover_segment(
         file.truncate(data_len).await?;
     }
     let allocated = if active {
-        let allocated = allocation_after_recovery(data_len);
+        let allocated = crate::segment::fit_preallocation(
+            dir,
+            data_len,
+            allocation_after_recovery(data_len),
+            data_len,
+        );
         match file.preallocate(allocated).await {
             Ok(()) => allocated,
             // Not needed to read what the log holds: on a full disk the log opens and serves

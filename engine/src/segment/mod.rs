@@ -11,7 +11,9 @@ use std::rc::Rc;
 
 use crate::index::SegmentIndexes;
 use crate::io::SegmentFile;
-use crate::limits::{PREALLOCATE_FIRST_BYTES, PREALLOCATE_STEP_BYTES};
+use crate::limits::{
+    PREALLOCATE_FIRST_BYTES, PREALLOCATE_FREE_MARGIN_BYTES, PREALLOCATE_STEP_BYTES,
+};
 
 pub const LOG_SUFFIX: &str = "log";
 pub const INDEX_SUFFIX: &str = "index";
@@ -80,6 +82,19 @@ pub fn preallocation_target(allocated: u64, needed: u64, cap: u64) -> u64 {
         .max(needed)
         .next_multiple_of(PREALLOCATE_FIRST_BYTES);
     grown.min(cap.max(needed))
+}
+
+/// `target`, or only `needed` when growing a file of `allocated` bytes in `dir` to `target`
+/// would leave less than `PREALLOCATE_FREE_MARGIN_BYTES` free: on a nearly full disk the log
+/// reserves as it writes. `target` when the free space cannot be read.
+pub fn fit_preallocation(dir: &Path, allocated: u64, target: u64, needed: u64) -> u64 {
+    let growth = target.saturating_sub(allocated);
+    match crate::io::data_dir::available_bytes(dir) {
+        Ok(free) if free < growth.saturating_add(PREALLOCATE_FREE_MARGIN_BYTES) => {
+            needed.min(target)
+        }
+        _ => target,
+    }
 }
 
 #[cfg(test)]
