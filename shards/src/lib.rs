@@ -18,6 +18,7 @@ pub mod group_offsets;
 pub mod groups;
 pub mod handlers;
 pub mod limits;
+pub mod log_recovery;
 pub mod mesh;
 pub mod metadata;
 pub mod network;

@@ -49,6 +49,13 @@ pub const LISTEN_PROBE_INTERVAL_MS: u64 = 100;
 /// Longest a clean shutdown waits for in-flight requests before closing the logs anyway.
 pub const SHUTDOWN_DRAIN_MS_MAX: u64 = 10_000;
 
+/// How often a shard looks for logs that failed on a full disk, to reopen them once there is
+/// room again.
+pub const FAILED_LOG_CHECK_MS: u64 = 1000;
+/// Free bytes the data directory's filesystem must have before such a log is reopened: with
+/// less, the reopened log would fail again at its first writes.
+pub const FAILED_LOG_REOPEN_FREE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Partition logs a shard opens concurrently (at start, or for a new topic).
 pub const PARTITIONS_OPENED_AT_ONCE: usize = 64;
 

@@ -260,11 +260,16 @@ async fn run_shard_inner(start: ShardStart) -> Result<(), String> {
         let shard = shard.clone();
         glommio::spawn_local(async move { run_retention(shard).await }).detach()
     };
+    let failed_logs = {
+        let shard = shard.clone();
+        glommio::spawn_local(crate::log_recovery::run_failed_log_recovery(shard)).detach()
+    };
     let _ = start.ready.send(Ok(start.index));
     network::accept_loop(shard.clone(), listener).await;
     watcher.cancel();
     ticker.cancel();
     retention.cancel();
+    failed_logs.cancel();
     for log in shard.all_logs() {
         if let Err(error) = log.close().await {
             tracing::error!(shard = start.index, "closing a log at shutdown: {error}");

@@ -182,6 +182,55 @@ impl Shard {
             .collect()
     }
 
+    /// The logs of this shard that failed for want of disk space, with their partitions.
+    pub fn logs_failed_for_space(&self) -> Vec<(String, i32, PartitionLog)> {
+        let logs = self.logs.borrow();
+        let mut failed = Vec::new();
+        for (topic, slots) in logs.iter() {
+            for (partition, slot) in slots.iter().enumerate() {
+                if let Some(log) = slot.as_ref().filter(|log| log.failed_for_space()) {
+                    failed.push((topic.clone(), partition as i32, log.clone()));
+                }
+            }
+        }
+        failed
+    }
+
+    /// Opens a partition's log again (after `previous`, closed, failed), and puts it in
+    /// `previous`'s place. Refused (and the new log closed) when the partition went away or
+    /// its slot changed meanwhile.
+    pub async fn reopen_log(
+        &self,
+        topic: &str,
+        partition: i32,
+        previous: &PartitionLog,
+    ) -> Result<(), pinlog_engine::EngineError> {
+        let metadata = self.metadata();
+        let Some(topic_metadata) = metadata.topic(topic) else {
+            return Ok(());
+        };
+        let config = configs::log_config(topic_metadata, &metadata, &self.config);
+        let dir = self.log_dir(topic, partition);
+        let log = PartitionLog::open(&self.storage, &dir, config).await?;
+        let placed = {
+            let mut logs = self.logs.borrow_mut();
+            let slot = logs
+                .get_mut(topic)
+                .and_then(|slots| slots.get_mut(usize::try_from(partition).ok()?));
+            match slot {
+                Some(slot) if slot.as_ref().is_some_and(|l| l.same_log(previous)) => {
+                    *slot = Some(log.clone());
+                    true
+                }
+                _ => false,
+            }
+        };
+        if !placed {
+            log.close().await?;
+        }
+        Ok(())
+    }
+
     fn log_dir(&self, topic: &str, partition: i32) -> PathBuf {
         self.config.data_dir.join(format!("{topic}-{partition}"))
     }

@@ -1,6 +1,7 @@
 //! A full disk, for real: a small ext4 filesystem mounted from a file. Produce with acks=all
 //! until the broker answers KAFKA_STORAGE_ERROR (never a hang or a crash); then, after a kill -9
-//! and a restart on the still-full disk, every acknowledged record reads back.
+//! and a restart on the still-full disk, every acknowledged record reads back. And once space
+//! is freed, the same running broker takes writes into the partition again.
 //!
 //! Needs root (mount); skipped with a line on stderr where the machine cannot mount a loop
 //! device.
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use rdkafka::consumer::Consumer;
 use rdkafka::producer::Producer;
 use rdkafka::Offset;
 use support::kafka;
@@ -24,6 +26,11 @@ const ROUND_RECORDS: usize = 2000;
 /// The filesystem holds less than this: filling must end in errors before it.
 const RECORDS_MAX: usize = (FILESYSTEM_BYTES as usize / VALUE_BYTES) * 2;
 const FILL_TIMEOUT: Duration = Duration::from_secs(120);
+/// A file on the small filesystem that an operator removes to make room.
+const BALLAST_BYTES: usize = 24 * 1024 * 1024;
+/// How soon after space is freed the partition must take writes again (the broker looks
+/// every second).
+const RECOVERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[test]
 fn a_full_disk_answers_storage_errors_and_keeps_what_was_acknowledged() {
@@ -33,6 +40,103 @@ fn a_full_disk_answers_storage_errors_and_keeps_what_was_acknowledged() {
     let mut broker = Broker::start_under(filesystem.mount_point(), "full-disk", 1, None);
     kafka::create_topic(&kafka::admin(&broker), TOPIC, 1);
     let producer = kafka::producer(&broker, &[("acks", "all"), ("linger.ms", "5")]);
+    let (acknowledged, _) = fill_until_storage_errors(&producer, &broker);
+
+    broker.kill9();
+    broker.restart();
+    let consumer = kafka::consumer(&broker, &[]);
+    kafka::assign(&consumer, TOPIC, 0..1, Offset::Beginning);
+    let consumed = kafka::consume(&consumer, acknowledged);
+    for (index, consumed) in consumed.iter().enumerate() {
+        assert_eq!(consumed.offset, index as i64);
+        assert_eq!(consumed.record.value, record(index).value, "record {index}");
+    }
+    drop(consumer);
+    drop(producer);
+    drop(broker);
+}
+
+#[test]
+fn a_log_that_filled_the_disk_takes_writes_again_once_space_is_freed() {
+    let Some(filesystem) = SmallFilesystem::mount("disk-freed") else {
+        return;
+    };
+    let ballast = filesystem.mount_point().join("ballast");
+    std::fs::write(&ballast, vec![0xa5; BALLAST_BYTES]).expect("writing the ballast");
+    let broker = Broker::start_under(filesystem.mount_point(), "disk-freed", 1, None);
+    kafka::create_topic(&kafka::admin(&broker), TOPIC, 1);
+    let producer = kafka::producer(&broker, &[("acks", "all"), ("linger.ms", "5")]);
+    let (acknowledged_before, mut sent) = fill_until_storage_errors(&producer, &broker);
+
+    std::fs::remove_file(&ballast).expect("removing the ballast");
+    let freed = Instant::now();
+    let delivered = || producer.context().delivered();
+    while delivered() == acknowledged_before {
+        assert!(
+            freed.elapsed() < RECOVERY_TIMEOUT,
+            "no write went in {RECOVERY_TIMEOUT:?} after space was freed (the last failure: {:?}); the broker said: {}",
+            producer.context().failures().last(),
+            broker.stderr()
+        );
+        kafka::send(&producer, TOPIC, 0, &record(sent));
+        sent += 1;
+        producer.flush(kafka::TIMEOUT).expect("a delivery report");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "writes went in again {:?} after space was freed",
+        freed.elapsed()
+    );
+    // From now on every record goes in.
+    let failures_before = producer.context().failures().len();
+    let round = sent..sent + ROUND_RECORDS;
+    for index in round.clone() {
+        kafka::send(&producer, TOPIC, 0, &record(index));
+    }
+    producer.flush(kafka::TIMEOUT).expect("delivery reports");
+    assert_eq!(
+        producer.context().failures().len(),
+        failures_before,
+        "failures after recovery: {:?}",
+        &producer.context().failures()[failures_before..]
+    );
+
+    // The log holds every acknowledged record, once each, in the order sent: the records
+    // from before the disk filled first, the last round last.
+    let consumer = kafka::consumer(&broker, &[]);
+    let (_, end) = consumer
+        .fetch_watermarks(TOPIC, 0, kafka::TIMEOUT)
+        .expect("the high watermark");
+    assert!(
+        end as usize >= delivered(),
+        "{end} records, {} acknowledged",
+        delivered()
+    );
+    kafka::assign(&consumer, TOPIC, 0..1, Offset::Beginning);
+    let indexes: Vec<usize> = kafka::consume(&consumer, end as usize)
+        .iter()
+        .map(|consumed| record_index(consumed.record.value.as_deref().expect("a value")))
+        .collect();
+    assert_eq!(
+        indexes[..acknowledged_before],
+        (0..acknowledged_before).collect::<Vec<_>>()
+    );
+    assert!(
+        indexes.windows(2).all(|pair| pair[0] < pair[1]),
+        "out of order or twice"
+    );
+    assert_eq!(
+        indexes[indexes.len() - ROUND_RECORDS..],
+        round.collect::<Vec<_>>()
+    );
+    drop(consumer);
+    drop(producer);
+    drop(broker);
+}
+
+/// Produces rounds of records until the broker answers storage errors (and nothing else);
+/// returns the records acknowledged, all before the first failure, and the records sent.
+fn fill_until_storage_errors(producer: &kafka::TestProducer, broker: &Broker) -> (usize, usize) {
     let started = Instant::now();
     let mut sent = 0;
     while producer.context().failures().is_empty() {
@@ -42,7 +146,7 @@ fn a_full_disk_answers_storage_errors_and_keeps_what_was_acknowledged() {
         );
         assert!(started.elapsed() < FILL_TIMEOUT, "the disk never filled");
         for _ in 0..ROUND_RECORDS {
-            kafka::send(&producer, TOPIC, 0, &record(sent));
+            kafka::send(producer, TOPIC, 0, &record(sent));
             sent += 1;
         }
         producer
@@ -67,19 +171,13 @@ fn a_full_disk_answers_storage_errors_and_keeps_what_was_acknowledged() {
         unexpected[0],
         broker.stderr()
     );
+    (acknowledged, sent)
+}
 
-    broker.kill9();
-    broker.restart();
-    let consumer = kafka::consumer(&broker, &[]);
-    kafka::assign(&consumer, TOPIC, 0..1, Offset::Beginning);
-    let consumed = kafka::consume(&consumer, acknowledged);
-    for (index, consumed) in consumed.iter().enumerate() {
-        assert_eq!(consumed.offset, index as i64);
-        assert_eq!(consumed.record.value, record(index).value, "record {index}");
-    }
-    drop(consumer);
-    drop(producer);
-    drop(broker);
+/// The index `record` wrote into a value.
+fn record_index(value: &[u8]) -> usize {
+    let text = std::str::from_utf8(&value[..17]).expect("an ASCII value");
+    text["record-".len()..].parse().expect("a record index")
 }
 
 fn record(index: usize) -> support::records::Record {
