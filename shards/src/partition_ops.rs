@@ -55,6 +55,8 @@ pub enum PartitionOp {
     DeleteRecords {
         offset: i64,
     },
+    /// The bytes the partition's log holds (DescribeLogDirs).
+    Size,
     EndOffsetForEpoch {
         leader_epoch: i32,
         current_leader_epoch: i32,
@@ -77,6 +79,10 @@ pub enum PartitionResult {
     DeleteRecords {
         error: ErrorCode,
         low_watermark: i64,
+    },
+    Size {
+        error: ErrorCode,
+        bytes: i64,
     },
 }
 
@@ -143,6 +149,7 @@ impl PartitionOp {
                 error,
                 low_watermark: -1,
             },
+            PartitionOp::Size => PartitionResult::Size { error, bytes: -1 },
         }
     }
 }
@@ -289,6 +296,10 @@ async fn execute(shard: &Rc<Shard>, task: PartitionTask) -> PartitionResult {
                 },
             }
         }
+        PartitionOp::Size => PartitionResult::Size {
+            error: ErrorCode::None,
+            bytes: i64::try_from(log.size_bytes()).unwrap_or(i64::MAX),
+        },
         PartitionOp::EndOffsetForEpoch {
             leader_epoch,
             current_leader_epoch,

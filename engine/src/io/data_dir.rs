@@ -117,11 +117,26 @@ pub fn flush_is_device_wide(dir: &Path) -> Result<bool, EngineError> {
 
 /// Bytes an unprivileged writer may still allocate on `dir`'s filesystem (what is left
 /// outside the blocks reserved for root: the conservative measure for a broker run as either).
+pub fn available_bytes(dir: &Path) -> Result<u64, EngineError> {
+    Ok(capacity(dir)?.available_bytes)
+}
+
+/// The size of `dir`'s filesystem and what an unprivileged writer may still allocate on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+}
+
 // The statfs fields' types differ between architectures: the casts are not all no-ops.
 #[allow(clippy::unnecessary_cast)]
-pub fn available_bytes(dir: &Path) -> Result<u64, EngineError> {
+pub fn capacity(dir: &Path) -> Result<Capacity, EngineError> {
     let stat = statfs(dir)?;
-    Ok((stat.f_bavail as u64).saturating_mul(stat.f_bsize as u64))
+    let block = stat.f_bsize as u64;
+    Ok(Capacity {
+        total_bytes: (stat.f_blocks as u64).saturating_mul(block),
+        available_bytes: (stat.f_bavail as u64).saturating_mul(block),
+    })
 }
 
 #[allow(clippy::unnecessary_cast)]

@@ -7,6 +7,7 @@ mod api_versions;
 mod configs;
 mod delete_records;
 mod describe_cluster;
+mod describe_log_dirs;
 mod fetch;
 mod find_coordinator;
 mod groups;
@@ -38,6 +39,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreateTopics, 0, 7),
     (ApiKey::DeleteTopics, 0, 6),
     (ApiKey::DeleteRecords, 0, 2),
+    (ApiKey::DescribeLogDirs, 0, 4),
     (ApiKey::OffsetForLeaderEpoch, 0, 4),
     (ApiKey::DescribeConfigs, 0, 4),
     (ApiKey::CreatePartitions, 0, 3),
@@ -144,6 +146,7 @@ async fn serve(shard: &Rc<Shard>, request: Request, client_host: &str) -> Option
         RequestBody::OffsetFetch(body) => offsets::fetch(shard, body, version).await,
         RequestBody::OffsetDelete(body) => offsets::delete(shard, body).await,
         RequestBody::DeleteRecords(body) => delete_records::handle(shard, body).await,
+        RequestBody::DescribeLogDirs(body) => describe_log_dirs::handle(shard, body).await,
         RequestBody::OffsetForLeaderEpoch(body) => {
             offset_for_leader_epoch::handle(shard, body).await
         }
