@@ -49,6 +49,9 @@ pub struct ConfigChange {
     pub resource_name: String,
     /// (config name, operation, value)
     pub ops: Vec<(String, i8, Option<String>)>,
+    /// The ops start from no overrides at all (the legacy AlterConfigs, which replaces a
+    /// resource's whole set) instead of from the current ones (IncrementalAlterConfigs).
+    pub replace: bool,
 }
 
 #[derive(Debug)]
@@ -435,14 +438,24 @@ fn alter_configs(
                     format!("topic '{}' does not exist", change.resource_name),
                 ));
             };
-            let configs = resolve_topic_configs(topic.configs.clone(), ops)?;
+            let current = if change.replace {
+                BTreeMap::new()
+            } else {
+                topic.configs.clone()
+            };
+            let configs = resolve_topic_configs(current, ops)?;
             Ok(vec![MetadataRecord::SetTopicConfigs {
                 name: topic.name.clone(),
                 configs,
             }])
         }
         RESOURCE_BROKER => {
-            let configs = resolve_broker_configs(metadata.broker_configs.clone(), ops)?;
+            let current = if change.replace {
+                BTreeMap::new()
+            } else {
+                metadata.broker_configs.clone()
+            };
+            let configs = resolve_broker_configs(current, ops)?;
             Ok(vec![MetadataRecord::SetBrokerConfigs { configs }])
         }
         other => Err(Outcome::error(

@@ -90,6 +90,7 @@ fn incremental_alter_sets_deletes_and_edits_lists() {
             .into_iter()
             .map(|(n, op, v)| (n.to_string(), op, v.map(str::to_string)))
             .collect(),
+        replace: false,
     };
     let records = alter_configs(
         &change(vec![
@@ -124,6 +125,7 @@ fn incremental_alter_sets_deletes_and_edits_lists() {
         resource_type: RESOURCE_BROKER,
         resource_name: String::new(),
         ops: vec![("log.retention.ms".into(), OP_SET, Some("5000".into()))],
+        replace: false,
     };
     assert!(alter_configs(&broker, &metadata).is_ok());
     let read_only = ConfigChange {
@@ -134,4 +136,33 @@ fn incremental_alter_sets_deletes_and_edits_lists() {
         alter_configs(&read_only, &metadata).unwrap_err().error,
         ErrorCode::InvalidConfig
     );
+}
+
+#[test]
+fn legacy_alter_replaces_every_override() {
+    let (_, mut metadata) = plan_creates(&[new_topic("t", 1)]);
+    let set = |configs: &[(&str, &str)], replace: bool| ConfigChange {
+        resource_type: RESOURCE_TOPIC,
+        resource_name: "t".into(),
+        ops: configs
+            .iter()
+            .map(|(n, v)| (n.to_string(), OP_SET, Some(v.to_string())))
+            .collect(),
+        replace,
+    };
+    let apply = |metadata: &mut ClusterMetadata, change: &ConfigChange| {
+        let records = alter_configs(change, metadata).unwrap();
+        records.iter().for_each(|r| metadata.apply(r));
+        metadata.topic("t").unwrap().configs.clone()
+    };
+    apply(
+        &mut metadata,
+        &set(&[("retention.ms", "1000"), ("segment.ms", "60000")], false),
+    );
+    // The legacy call names the whole set: what it leaves out goes back to the default.
+    let configs = apply(&mut metadata, &set(&[("retention.bytes", "4096")], true));
+    assert_eq!(configs.len(), 1, "{configs:?}");
+    assert_eq!(configs["retention.bytes"], "4096");
+    let configs = apply(&mut metadata, &set(&[], true));
+    assert!(configs.is_empty(), "{configs:?}");
 }

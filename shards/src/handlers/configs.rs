@@ -1,4 +1,5 @@
-//! DescribeConfigs and IncrementalAlterConfigs for topics and for this broker.
+//! DescribeConfigs, IncrementalAlterConfigs and the legacy AlterConfigs (still what kafkajs and
+//! older admin clients send) for topics and for this broker.
 
 use std::rc::Rc;
 
@@ -8,12 +9,13 @@ use pinlog_protocol::generated::describe_configs_response::{
 };
 use pinlog_protocol::generated::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use pinlog_protocol::generated::{
-    DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
-    IncrementalAlterConfigsResponse, ResponseBody,
+    alter_configs_response, AlterConfigsRequest, AlterConfigsResponse, DescribeConfigsRequest,
+    DescribeConfigsResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
+    ResponseBody,
 };
 
 use crate::controller::{
-    self, ConfigChange, ControllerRequest, Outcome, RESOURCE_BROKER, RESOURCE_TOPIC,
+    self, ConfigChange, ControllerRequest, Outcome, OP_SET, RESOURCE_BROKER, RESOURCE_TOPIC,
 };
 use crate::metadata::configs::{self, ConfigSource, EffectiveConfig};
 use crate::shard::Shard;
@@ -134,33 +136,10 @@ pub async fn alter(shard: &Rc<Shard>, request: IncrementalAlterConfigsRequest) -
                 .iter()
                 .map(|c| (c.name.clone(), c.config_operation, c.value.clone()))
                 .collect(),
+            replace: false,
         })
         .collect();
-    let node_id = shard.config().node_id.to_string();
-    let wrong_broker = changes.iter().any(|c| {
-        c.resource_type == RESOURCE_BROKER
-            && !c.resource_name.is_empty()
-            && c.resource_name != node_id
-    });
-    let outcomes: Vec<Outcome> = if wrong_broker {
-        vec![
-            Outcome {
-                error: ErrorCode::InvalidRequest,
-                message: Some(format!("this broker is {node_id}")),
-            };
-            changes.len()
-        ]
-    } else {
-        controller::call(
-            shard,
-            ControllerRequest::AlterConfigs {
-                changes,
-                validate_only: request.validate_only,
-            },
-        )
-        .await
-        .outcomes
-    };
+    let outcomes = apply_changes(shard, changes, request.validate_only).await;
     let responses = request
         .resources
         .into_iter()
@@ -177,4 +156,76 @@ pub async fn alter(shard: &Rc<Shard>, request: IncrementalAlterConfigsRequest) -
         responses,
         ..Default::default()
     })
+}
+
+/// The legacy AlterConfigs: each resource's configs become its whole set of overrides, and
+/// every config left out (or given a null value, as Kafka drops those) returns to its default.
+pub async fn alter_legacy(shard: &Rc<Shard>, request: AlterConfigsRequest) -> ResponseBody {
+    let changes: Vec<ConfigChange> = request
+        .resources
+        .iter()
+        .map(|resource| ConfigChange {
+            resource_type: resource.resource_type,
+            resource_name: resource.resource_name.clone(),
+            ops: resource
+                .configs
+                .iter()
+                .filter(|c| c.value.is_some())
+                .map(|c| (c.name.clone(), OP_SET, c.value.clone()))
+                .collect(),
+            replace: true,
+        })
+        .collect();
+    let outcomes = apply_changes(shard, changes, request.validate_only).await;
+    let responses = request
+        .resources
+        .into_iter()
+        .zip(outcomes)
+        .map(
+            |(resource, outcome)| alter_configs_response::AlterConfigsResourceResponse {
+                error_code: outcome.error.code(),
+                error_message: outcome.message,
+                resource_type: resource.resource_type,
+                resource_name: resource.resource_name,
+                ..Default::default()
+            },
+        )
+        .collect();
+    ResponseBody::AlterConfigs(AlterConfigsResponse {
+        responses,
+        ..Default::default()
+    })
+}
+
+/// Has the controller apply `changes` (one outcome each, in order); a broker resource must
+/// name this broker (or none: the cluster-wide default).
+async fn apply_changes(
+    shard: &Rc<Shard>,
+    changes: Vec<ConfigChange>,
+    validate_only: bool,
+) -> Vec<Outcome> {
+    let node_id = shard.config().node_id.to_string();
+    let wrong_broker = changes.iter().any(|c| {
+        c.resource_type == RESOURCE_BROKER
+            && !c.resource_name.is_empty()
+            && c.resource_name != node_id
+    });
+    if wrong_broker {
+        return vec![
+            Outcome {
+                error: ErrorCode::InvalidRequest,
+                message: Some(format!("this broker is {node_id}")),
+            };
+            changes.len()
+        ];
+    }
+    controller::call(
+        shard,
+        ControllerRequest::AlterConfigs {
+            changes,
+            validate_only,
+        },
+    )
+    .await
+    .outcomes
 }
