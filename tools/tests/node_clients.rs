@@ -8,15 +8,13 @@
 mod support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use support::Broker;
+use support::{client_checks, Broker};
 
 #[test]
 fn kafkajs_produces_consumes_in_a_group_and_administers() {
-    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
-    if !kafkajs_installed(&clients) {
+    let installed = client_checks::script("node_modules/kafkajs/package.json").is_file();
+    if !installed || !client_checks::on_path("node") {
         let _ = writeln!(
             std::io::stderr(),
             "SKIPPED: node or kafkajs not installed (npm install --prefix tools/tests/clients)"
@@ -24,30 +22,6 @@ fn kafkajs_produces_consumes_in_a_group_and_administers() {
         return;
     }
     let broker = Broker::start("kafkajs", 2);
-    let output = Command::new("node")
-        .arg(script(&clients))
-        .arg(broker.bootstrap())
-        .output()
-        .expect("running node");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "kafkajs check exited with {}\nstdout: {stdout}\nstderr: {stderr}\nthe broker said: {}",
-        output.status,
-        broker.stderr()
-    );
-    println!("{stdout}");
-}
-
-fn script(clients: &Path) -> PathBuf {
-    clients.join("kafkajs_check.js")
-}
-
-fn kafkajs_installed(clients: &Path) -> bool {
-    clients.join("node_modules/kafkajs/package.json").is_file()
-        && Command::new("node")
-            .arg("--version")
-            .output()
-            .is_ok_and(|output| output.status.success())
+    let script = client_checks::script("kafkajs_check.js");
+    println!("{}", client_checks::run("node", &script, &broker));
 }

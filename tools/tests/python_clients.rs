@@ -8,14 +8,17 @@
 mod support;
 
 use std::io::Write;
-use std::path::Path;
 use std::process::Command;
 
-use support::Broker;
+use support::{client_checks, Broker};
 
 #[test]
 fn kafka_python_produces_consumes_in_a_group_and_administers() {
-    if !python_has_module("kafka") {
+    let installed = Command::new("python3")
+        .args(["-c", "import kafka"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !installed {
         let _ = writeln!(
             std::io::stderr(),
             "SKIPPED: kafka-python not installed (pip install kafka-python)"
@@ -23,26 +26,6 @@ fn kafka_python_produces_consumes_in_a_group_and_administers() {
         return;
     }
     let broker = Broker::start("kafka-python", 2);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/kafka_python_check.py");
-    let output = Command::new("python3")
-        .arg(&script)
-        .arg(broker.bootstrap())
-        .output()
-        .expect("running python3");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "kafka-python check exited with {}\nstdout: {stdout}\nstderr: {stderr}\nthe broker said: {}",
-        output.status,
-        broker.stderr()
-    );
-    println!("{stdout}");
-}
-
-fn python_has_module(module: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|output| output.status.success())
+    let script = client_checks::script("kafka_python_check.py");
+    println!("{}", client_checks::run("python3", &script, &broker));
 }

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod client_checks;
 pub mod groups;
 pub mod kafka;
 pub mod records;
