@@ -115,16 +115,26 @@ pub fn flush_is_device_wide(dir: &Path) -> Result<bool, EngineError> {
     Ok(magic == libc::EXT4_SUPER_MAGIC || magic == libc::XFS_SUPER_MAGIC)
 }
 
-/// Bytes an unprivileged writer may still allocate on `dir`'s filesystem (what is left
-/// outside the blocks reserved for root: the conservative measure for a broker run as either).
-pub fn available_bytes(dir: &Path) -> Result<u64, EngineError> {
-    Ok(capacity(dir)?.available_bytes)
+/// Bytes this process may still allocate on `dir`'s filesystem: root (which ext4 lets use
+/// the blocks it reserves) may use every free block, anyone else what is left outside the
+/// reserve. Read by a cheap `statfs` (superblock counters, no I/O).
+pub fn writable_bytes(dir: &Path) -> Result<u64, EngineError> {
+    let capacity = capacity(dir)?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    Ok(if root {
+        capacity.free_bytes
+    } else {
+        capacity.available_bytes
+    })
 }
 
-/// The size of `dir`'s filesystem and what an unprivileged writer may still allocate on it.
+/// The size of `dir`'s filesystem, its free bytes, and what an unprivileged writer may still
+/// allocate (free less the blocks reserved for root: what Kafka calls usable space).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capacity {
     pub total_bytes: u64,
+    pub free_bytes: u64,
     pub available_bytes: u64,
 }
 
@@ -132,9 +142,14 @@ pub struct Capacity {
 #[allow(clippy::unnecessary_cast)]
 pub fn capacity(dir: &Path) -> Result<Capacity, EngineError> {
     let stat = statfs(dir)?;
-    let block = stat.f_bsize as u64;
+    // Block counts are in fragment units; old kernels leave f_frsize zero.
+    let block = match stat.f_frsize as u64 {
+        0 => stat.f_bsize as u64,
+        fragment => fragment,
+    };
     Ok(Capacity {
         total_bytes: (stat.f_blocks as u64).saturating_mul(block),
+        free_bytes: (stat.f_bfree as u64).saturating_mul(block),
         available_bytes: (stat.f_bavail as u64).saturating_mul(block),
     })
 }

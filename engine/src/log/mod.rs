@@ -140,4 +140,16 @@ impl PartitionLog {
         let state = self.inner.state.borrow();
         state.failed.is_some() && state.failed_for_space && !state.closed
     }
+
+    /// Closed (or deleted): every call is refused.
+    pub fn is_closed(&self) -> bool {
+        self.inner.state.borrow().closed
+    }
+
+    /// Writes or an fdatasync of the log are still in flight (a failed log lets those it had
+    /// issued finish): another opening of its files must wait until they have.
+    pub fn io_in_flight(&self) -> bool {
+        let state = self.inner.state.borrow();
+        state.flusher_running || state.sync_running
+    }
 }

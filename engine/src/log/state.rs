@@ -229,9 +229,10 @@ impl LogState {
     pub fn fail(&mut self, error: &EngineError) {
         let reason = error.to_string();
         tracing::error!(reason = %reason, "log failed; it accepts no writes until reopened");
-        if self.failed.is_none() {
-            self.failed_for_space = matches!(error, EngineError::NoSpace { .. });
-        }
+        // A full disk, and nothing else: any other failure, first or later, waits for an
+        // operator.
+        let no_space = matches!(error, EngineError::NoSpace { .. });
+        self.failed_for_space = no_space && (self.failed.is_none() || self.failed_for_space);
         let error = WaitError::Failed(reason.clone());
         self.failed = Some(reason);
         // Queued closes will not run: let whoever waits for the background work go on.

@@ -86,10 +86,12 @@ pub fn preallocation_target(allocated: u64, needed: u64, cap: u64) -> u64 {
 
 /// `target`, or only `needed` when growing a file of `allocated` bytes in `dir` to `target`
 /// would leave less than `PREALLOCATE_FREE_MARGIN_BYTES` free: on a nearly full disk the log
-/// reserves as it writes. `target` when the free space cannot be read.
+/// reserves as it writes. `target` when the free space cannot be read. Called once per
+/// growth step (a few per segment), so the `statfs` on the shard thread costs nothing that
+/// shows.
 pub fn fit_preallocation(dir: &Path, allocated: u64, target: u64, needed: u64) -> u64 {
     let growth = target.saturating_sub(allocated);
-    match crate::io::data_dir::available_bytes(dir) {
+    match crate::io::data_dir::writable_bytes(dir) {
         Ok(free) if free < growth.saturating_add(PREALLOCATE_FREE_MARGIN_BYTES) => {
             needed.min(target)
         }
