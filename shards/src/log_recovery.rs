@@ -10,57 +10,73 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use pinlog_engine::io::data_dir::available_bytes;
+use pinlog_engine::io::data_dir::writable_bytes;
+use pinlog_engine::PartitionLog;
 
 use crate::limits::{FAILED_LOG_CHECK_MS, FAILED_LOG_REOPEN_FREE_BYTES};
-use crate::shard::Shard;
+use crate::shard::{Reopen, Shard};
+
+/// A log closed for a reopen whose open failed: its slot keeps the closed log (requests get a
+/// retriable NOT_LEADER_OR_FOLLOWER) until a later try opens it.
+type Closed = (String, i32, PartitionLog);
 
 /// Runs until the shard shuts down.
 pub async fn run_failed_log_recovery(shard: Rc<Shard>) {
     let interval = Duration::from_millis(FAILED_LOG_CHECK_MS);
+    let mut closed = Vec::new();
     while !shard.is_shutting_down() {
         glommio::timer::sleep(interval).await;
-        reopen_failed_logs(&shard).await;
+        closed = reopen_failed_logs(&shard, closed).await;
     }
 }
 
-/// Reopens every log that failed for want of space, if the disk has room for it now.
-pub async fn reopen_failed_logs(shard: &Shard) {
-    let failed = shard.logs_failed_for_space();
-    if failed.is_empty() {
-        return;
+/// Reopens every log that failed for want of space (and every one left closed by a failed
+/// try) if the disk has room for it now; returns those still closed.
+pub async fn reopen_failed_logs(shard: &Shard, closed: Vec<Closed>) -> Vec<Closed> {
+    let mut candidates = closed;
+    candidates.extend(shard.logs_failed_for_space());
+    if candidates.is_empty() {
+        return candidates;
     }
-    let data_dir = &shard.config().data_dir;
-    match available_bytes(data_dir) {
+    match writable_bytes(&shard.config().data_dir) {
         Ok(free) if free >= FAILED_LOG_REOPEN_FREE_BYTES => {}
-        Ok(_) => return,
+        Ok(_) => {
+            return candidates
+                .into_iter()
+                .filter(|(_, _, log)| log.is_closed())
+                .collect()
+        }
         Err(error) => {
             tracing::warn!(shard = shard.id(), "reading the free space: {error}");
-            return;
+            return candidates
+                .into_iter()
+                .filter(|(_, _, log)| log.is_closed())
+                .collect();
         }
     }
-    for (topic, partition, log) in failed {
+    let mut still_closed = Vec::new();
+    for (topic, partition, log) in candidates {
         if shard.is_shutting_down() {
-            return;
+            break;
         }
-        // Closing a failed log flushes nothing (its flush fails at once); it releases the
-        // files and waiters, which now get a retriable NOT_LEADER_OR_FOLLOWER.
-        let _ = log.close().await;
         match shard.reopen_log(&topic, partition, &log).await {
-            Ok(()) => tracing::info!(
+            Ok(Reopen::Reopened) => tracing::info!(
                 shard = shard.id(),
                 topic,
                 partition,
                 "reopened a log that failed on a full disk; it takes writes again"
             ),
-            // The old log, closed, stays in its slot: requests get NOT_LEADER_OR_FOLLOWER
-            // until a restart opens the partition.
-            Err(error) => tracing::error!(
-                shard = shard.id(),
-                topic,
-                partition,
-                "reopening a log that failed on a full disk: {error}"
-            ),
+            Ok(Reopen::Gone | Reopen::Busy) => {}
+            Err(error) => {
+                tracing::error!(
+                    shard = shard.id(),
+                    topic,
+                    partition,
+                    "reopening a log that failed on a full disk (tried again in a second): {error}"
+                );
+                still_closed.push((topic, partition, log));
+            }
         }
     }
+    still_closed
 }

@@ -296,6 +296,11 @@ async fn execute(shard: &Rc<Shard>, task: PartitionTask) -> PartitionResult {
                 },
             }
         }
+        // A closed log (being reopened) holds no segments to count.
+        PartitionOp::Size if log.is_closed() => PartitionResult::Size {
+            error: ErrorCode::NotLeaderOrFollower,
+            bytes: -1,
+        },
         PartitionOp::Size => PartitionResult::Size {
             error: ErrorCode::None,
             bytes: i64::try_from(log.size_bytes()).unwrap_or(i64::MAX),

@@ -25,6 +25,16 @@ use crate::router;
 /// Partitions this shard owns, by topic then partition index (`None`: owned by another shard).
 type LogTable = HashMap<String, Vec<Option<PartitionLog>>>;
 
+/// What [`Shard::reopen_log`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reopen {
+    Reopened,
+    /// The partition's slot no longer holds that log: nothing to do.
+    Gone,
+    /// The log's last writes are still in flight: try again later.
+    Busy,
+}
+
 pub struct Shard {
     id: usize,
     config: Arc<BrokerConfig>,
@@ -39,6 +49,9 @@ pub struct Shard {
     /// Producer ids this shard may hand out, a block at a time from the controller.
     producer_ids: RefCell<std::ops::Range<i64>>,
     producer_ids_refill: Semaphore,
+    /// Held while the log table changes (metadata applied, a failed log reopened), so that a
+    /// reopen never races a topic's deletion, re-creation or new configs.
+    log_table_changes: Semaphore,
     groups: GroupManager,
     /// Produce requests served, for the test switch that drops every Nth response.
     produce_requests: Cell<u64>,
@@ -71,6 +84,7 @@ impl Shard {
             shutting_down: Cell::new(false),
             producer_ids: RefCell::new(0..0),
             producer_ids_refill: Semaphore::new(1),
+            log_table_changes: Semaphore::new(1),
             groups: GroupManager::new(coordinator_config),
             produce_requests: Cell::new(0),
         }
@@ -196,39 +210,47 @@ impl Shard {
         failed
     }
 
-    /// Opens a partition's log again (after `previous`, closed, failed), and puts it in
-    /// `previous`'s place. Refused (and the new log closed) when the partition went away or
-    /// its slot changed meanwhile.
+    /// Closes `previous` (a failed log) and opens the partition's log again in its place.
+    /// Nothing happens when the slot no longer holds `previous` (the topic was deleted or the
+    /// log replaced meanwhile) or while `previous` still has I/O in flight (its late writes
+    /// must not land behind the new log's recovery): the caller tries again later.
     pub async fn reopen_log(
         &self,
         topic: &str,
         partition: i32,
         previous: &PartitionLog,
-    ) -> Result<(), pinlog_engine::EngineError> {
+    ) -> Result<Reopen, pinlog_engine::EngineError> {
+        let Ok(_changing) = self.log_table_changes.acquire_permit(1).await else {
+            return Ok(Reopen::Gone);
+        };
+        if !self
+            .log(topic, partition)
+            .is_some_and(|log| log.same_log(previous))
+        {
+            return Ok(Reopen::Gone);
+        }
+        if previous.io_in_flight() {
+            return Ok(Reopen::Busy);
+        }
         let metadata = self.metadata();
         let Some(topic_metadata) = metadata.topic(topic) else {
-            return Ok(());
+            return Ok(Reopen::Gone);
         };
         let config = configs::log_config(topic_metadata, &metadata, &self.config);
-        let dir = self.log_dir(topic, partition);
-        let log = PartitionLog::open(&self.storage, &dir, config).await?;
-        let placed = {
-            let mut logs = self.logs.borrow_mut();
-            let slot = logs
-                .get_mut(topic)
-                .and_then(|slots| slots.get_mut(usize::try_from(partition).ok()?));
-            match slot {
-                Some(slot) if slot.as_ref().is_some_and(|l| l.same_log(previous)) => {
-                    *slot = Some(log.clone());
-                    true
-                }
-                _ => false,
-            }
-        };
-        if !placed {
-            log.close().await?;
+        // Closing a failed log flushes nothing (its flush fails at once); it releases its
+        // files and waiters, which get a retriable NOT_LEADER_OR_FOLLOWER.
+        let _ = previous.close().await;
+        let log =
+            PartitionLog::open(&self.storage, &self.log_dir(topic, partition), config).await?;
+        if let Some(slot) = self
+            .logs
+            .borrow_mut()
+            .get_mut(topic)
+            .and_then(|slots| slots.get_mut(usize::try_from(partition).ok()?))
+        {
+            *slot = Some(log);
         }
-        Ok(())
+        Ok(Reopen::Reopened)
     }
 
     fn log_dir(&self, topic: &str, partition: i32) -> PathBuf {
@@ -294,6 +316,7 @@ impl Shard {
     /// partitions before publishing them (so a request that sees a partition finds its log),
     /// and unpublishes deleted topics before deleting their logs.
     pub async fn apply(&self, records: &[MetadataRecord]) {
+        let _changing = self.log_table_changes.acquire_permit(1).await;
         for record in records {
             let mut next = (*self.metadata()).clone();
             next.apply(record);

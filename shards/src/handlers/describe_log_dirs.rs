@@ -3,6 +3,7 @@
 //! as topic sizes). A partition that is not in the directory (unknown, or not open) is left
 //! out, as Kafka leaves out partitions a directory does not hold.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use pinlog_engine::io::data_dir::capacity;
@@ -27,10 +28,20 @@ pub async fn handle(shard: &Rc<Shard>, request: DescribeLogDirsRequest) -> Respo
             .values()
             .map(|topic| (topic.name.clone(), (0..topic.partitions).collect()))
             .collect(),
-        Some(topics) => topics
-            .into_iter()
-            .map(|topic| (topic.topic, topic.partitions))
-            .collect(),
+        // Each partition once, as Kafka answers, however often it was asked for.
+        Some(topics) => {
+            let mut wanted: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
+            for topic in topics {
+                wanted
+                    .entry(topic.topic)
+                    .or_default()
+                    .extend(topic.partitions);
+            }
+            wanted
+                .into_iter()
+                .map(|(name, partitions)| (name, partitions.into_iter().collect()))
+                .collect()
+        }
     };
     let answered =
         partition_ops::run_by_topic(shard, wanted, |&partition| (partition, PartitionOp::Size))
