@@ -196,15 +196,26 @@ fn a_disk_without_room_for_a_whole_preallocation_step_is_filled_to_the_last_page
             appended > 1024 * 1024,
             "the appends went past the first step"
         );
-        // Past the room, the log fails for want of space, keeping what it acknowledged.
+        // Past the room, the log fails for want of space, keeping what it acknowledged: all
+        // but the last batch's worth of the room.
         let error = loop {
             let batch = support::batch_with_value_size(offset, RECORD_BYTES);
+            let bytes = batch.size_bytes();
             match log.append(&[batch], Durability::Durable, 0).await {
-                Ok(_) => offset += 1,
+                Ok(_) => {
+                    offset += 1;
+                    appended += bytes;
+                }
                 Err(error) => break error,
             }
+            assert!(appended <= room as usize, "appended past the room");
         };
         assert!(log.failed_for_space(), "{error}");
+        assert!(
+            appended + 2 * RECORD_BYTES > room as usize,
+            "the log stopped {} bytes short of the room",
+            room as usize - appended
+        );
         assert_eq!(log.high_watermark(), offset as i64);
         log.close().await.ok();
     });
