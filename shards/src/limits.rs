@@ -56,6 +56,10 @@ pub const FAILED_LOG_CHECK_MS: u64 = 1000;
 /// less, the reopened log would fail again at its first writes.
 pub const FAILED_LOG_REOPEN_FREE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// A partition whose log failed to open is tried again at most every `2^this` failed-log
+/// checks while it keeps failing (64 s).
+pub const UNOPENED_BACKOFF_MAX_DOUBLINGS: u32 = 6;
+
 /// Partition logs a shard opens concurrently (at start, or for a new topic).
 pub const PARTITIONS_OPENED_AT_ONCE: usize = 64;
 

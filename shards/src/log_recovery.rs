@@ -1,4 +1,5 @@
-//! Logs that failed on a full disk take writes again once there is room.
+//! Logs that failed on a full disk take writes again once there is room, and partitions
+//! whose logs could not be opened (created on a full disk) are opened then.
 //!
 //! A log whose write or fdatasync found the disk full fails: it refuses appends (producers get
 //! KAFKA_STORAGE_ERROR, which they retry) and keeps serving what it wrote. Space comes back
@@ -13,7 +14,9 @@ use std::time::Duration;
 use pinlog_engine::io::data_dir::writable_bytes;
 use pinlog_engine::PartitionLog;
 
-use crate::limits::{FAILED_LOG_CHECK_MS, FAILED_LOG_REOPEN_FREE_BYTES};
+use crate::limits::{
+    FAILED_LOG_CHECK_MS, FAILED_LOG_REOPEN_FREE_BYTES, UNOPENED_BACKOFF_MAX_DOUBLINGS,
+};
 use crate::shard::{Reopen, Shard};
 
 /// A log closed for a reopen whose open failed: its slot keeps the closed log (requests get a
@@ -24,9 +27,55 @@ type Closed = (String, i32, PartitionLog);
 pub async fn run_failed_log_recovery(shard: Rc<Shard>) {
     let interval = Duration::from_millis(FAILED_LOG_CHECK_MS);
     let mut closed = Vec::new();
+    let mut unopened = Backoff::default();
     while !shard.is_shutting_down() {
         glommio::timer::sleep(interval).await;
         closed = reopen_failed_logs(&shard, closed).await;
+        if shard.partitions_unopened() && unopened.due() && has_room(&shard) {
+            let still = shard.open_unopened_partitions().await;
+            unopened.tried(still);
+        }
+    }
+}
+
+/// Partitions whose log could not be opened (created on a full disk, say) are tried again
+/// each check at first, then less and less often while they keep failing (up to every
+/// `2^UNOPENED_BACKOFF_MAX_DOUBLINGS` checks), so that a partition that cannot open for good
+/// does not log an error every second.
+#[derive(Default)]
+struct Backoff {
+    checks_to_skip: u32,
+    skipped: u32,
+    doublings: u32,
+}
+
+impl Backoff {
+    fn due(&mut self) -> bool {
+        if self.skipped < self.checks_to_skip {
+            self.skipped += 1;
+            return false;
+        }
+        true
+    }
+
+    fn tried(&mut self, still_failing: bool) {
+        self.skipped = 0;
+        if still_failing {
+            self.doublings = (self.doublings + 1).min(UNOPENED_BACKOFF_MAX_DOUBLINGS);
+            self.checks_to_skip = (1 << self.doublings) - 1;
+        } else {
+            *self = Backoff::default();
+        }
+    }
+}
+
+fn has_room(shard: &Shard) -> bool {
+    match writable_bytes(&shard.config().data_dir) {
+        Ok(free) => free >= FAILED_LOG_REOPEN_FREE_BYTES,
+        Err(error) => {
+            tracing::warn!(shard = shard.id(), "reading the free space: {error}");
+            false
+        }
     }
 }
 
@@ -38,21 +87,11 @@ pub async fn reopen_failed_logs(shard: &Shard, closed: Vec<Closed>) -> Vec<Close
     if candidates.is_empty() {
         return candidates;
     }
-    match writable_bytes(&shard.config().data_dir) {
-        Ok(free) if free >= FAILED_LOG_REOPEN_FREE_BYTES => {}
-        Ok(_) => {
-            return candidates
-                .into_iter()
-                .filter(|(_, _, log)| log.is_closed())
-                .collect()
-        }
-        Err(error) => {
-            tracing::warn!(shard = shard.id(), "reading the free space: {error}");
-            return candidates
-                .into_iter()
-                .filter(|(_, _, log)| log.is_closed())
-                .collect();
-        }
+    if !has_room(shard) {
+        return candidates
+            .into_iter()
+            .filter(|(_, _, log)| log.is_closed())
+            .collect();
     }
     let mut still_closed = Vec::new();
     for (topic, partition, log) in candidates {
@@ -79,4 +118,31 @@ pub async fn reopen_failed_logs(shard: &Shard, closed: Vec<Closed>) -> Vec<Close
         }
     }
     still_closed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unopened_partitions_are_tried_less_often_while_they_fail_and_at_once_after() {
+        let mut backoff = Backoff::default();
+        let mut tries = Vec::new();
+        for check in 1..=40 {
+            if backoff.due() {
+                tries.push(check);
+                backoff.tried(true);
+            }
+        }
+        // Each wait twice the one before.
+        assert_eq!(tries, [1, 3, 7, 15, 31]);
+        let mut backoff = Backoff::default();
+        for _ in 0..10 {
+            if backoff.due() {
+                backoff.tried(true);
+            }
+        }
+        backoff.tried(false);
+        assert!(backoff.due(), "a success resets the backoff");
+    }
 }

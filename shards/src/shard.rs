@@ -52,6 +52,8 @@ pub struct Shard {
     /// Held while the log table changes (metadata applied, a failed log reopened), so that a
     /// reopen never races a topic's deletion, re-creation or new configs.
     log_table_changes: Semaphore,
+    /// Some owned partition's log failed to open (a full disk, say): opening is tried again.
+    partitions_unopened: Cell<bool>,
     groups: GroupManager,
     /// Produce requests served, for the test switch that drops every Nth response.
     produce_requests: Cell<u64>,
@@ -85,6 +87,7 @@ impl Shard {
             producer_ids: RefCell::new(0..0),
             producer_ids_refill: Semaphore::new(1),
             log_table_changes: Semaphore::new(1),
+            partitions_unopened: Cell::new(false),
             groups: GroupManager::new(coordinator_config),
             produce_requests: Cell::new(0),
         }
@@ -210,6 +213,22 @@ impl Shard {
         failed
     }
 
+    /// Whether some owned partition's log failed to open and is not open yet.
+    pub fn partitions_unopened(&self) -> bool {
+        self.partitions_unopened.get()
+    }
+
+    /// Tries again to open the logs of owned partitions whose open failed; true if some still
+    /// did not open.
+    pub async fn open_unopened_partitions(&self) -> bool {
+        let Ok(_changing) = self.log_table_changes.acquire_permit(1).await else {
+            return true;
+        };
+        self.partitions_unopened.set(false);
+        self.open_all().await;
+        self.partitions_unopened.get()
+    }
+
     /// Closes `previous` (a failed log) and opens the partition's log again in its place.
     /// Nothing happens when the slot no longer holds `previous` (the topic was deleted or the
     /// log replaced meanwhile) or while `previous` still has I/O in flight (its late writes
@@ -287,12 +306,15 @@ impl Shard {
                             }
                             slots[index] = Some(log);
                         }
-                        Err(error) => tracing::error!(
-                            shard = self.id,
-                            topic = topic.name,
-                            partition,
-                            "opening the partition log failed: {error}"
-                        ),
+                        Err(error) => {
+                            self.partitions_unopened.set(true);
+                            tracing::error!(
+                                shard = self.id,
+                                topic = topic.name,
+                                partition,
+                                "opening the partition log failed (tried again later): {error}"
+                            )
+                        }
                     }
                 }
             }

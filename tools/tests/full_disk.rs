@@ -19,6 +19,7 @@ use support::kafka;
 use support::Broker;
 
 const TOPIC: &str = "fills";
+const LATE_TOPIC: &str = "created-on-a-full-disk";
 /// Small enough to fill in seconds, with room for the broker's own topics.
 const FILESYSTEM_BYTES: u64 = 96 * 1024 * 1024;
 const VALUE_BYTES: usize = 1024;
@@ -67,6 +68,8 @@ fn a_log_that_filled_the_disk_takes_writes_again_once_space_is_freed() {
     kafka::create_topic(&kafka::admin(&broker), TOPIC, 1);
     let producer = kafka::producer(&broker, &[("acks", "all"), ("linger.ms", "5")]);
     let (acknowledged_before, mut sent) = fill_until_storage_errors(&producer, &broker);
+    // A topic created on the full disk: its log cannot open yet.
+    kafka::create_topic(&kafka::admin(&broker), LATE_TOPIC, 1);
 
     std::fs::remove_file(&ballast).expect("removing the ballast");
     let freed = Instant::now();
@@ -87,6 +90,20 @@ fn a_log_that_filled_the_disk_takes_writes_again_once_space_is_freed() {
         "writes went in again {:?} after space was freed",
         freed.elapsed()
     );
+    // The topic created on the full disk takes records too.
+    let late = kafka::producer(&broker, &[("acks", "all")]);
+    while late.context().delivered() == 0 {
+        assert!(
+            freed.elapsed() < RECOVERY_TIMEOUT,
+            "{LATE_TOPIC} took no record in {RECOVERY_TIMEOUT:?} after space was freed (the last failure: {:?}); the broker said: {}",
+            late.context().failures().last(),
+            broker.stderr()
+        );
+        kafka::send(&late, LATE_TOPIC, 0, &record(0));
+        late.flush(kafka::TIMEOUT).expect("a delivery report");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(late);
     // From now on every record goes in.
     let failures_before = producer.context().failures().len();
     let round = sent..sent + ROUND_RECORDS;
