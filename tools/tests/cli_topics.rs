@@ -89,18 +89,24 @@ fn create_list_describe_alter_grow_and_delete_a_topic() {
         described.contains("Topic: orders  Partitions: 3  Configs: retention.ms=86400000"),
         "{described}"
     );
-    assert_eq!(
-        row(&described, "1"),
-        Some(vec!["1", "0", "0", "0", "0", "10"]),
-        "{described}"
+    let written = row(&described, "1").expect("partition 1");
+    assert_eq!(written[..6], ["1", "0", "0", "0", "0", "10"], "{described}");
+    let size: u64 = written[6].parse().expect("a size in bytes");
+    assert!(
+        size > 10 * 61,
+        "ten records in at least one batch: {described}"
     );
-    assert_eq!(row(&described, "0").expect("partition 0")[4..], ["0", "0"]);
+    assert_eq!(
+        row(&described, "0").expect("partition 0")[4..],
+        ["0", "0", "0"]
+    );
     let described = json(&success(&broker, &["topic", "describe", TOPIC, "--json"]));
     let topic = &described[0];
     assert_eq!(topic["topic"], TOPIC);
     assert_eq!(topic["configs"]["retention.ms"], "86400000");
     assert_eq!(topic["partitions"][1]["log_end_offset"], PRODUCED as u64);
     assert_eq!(topic["partitions"][1]["leader"], 0);
+    assert_eq!(topic["partitions"][1]["size_bytes"], size);
 
     success(
         &broker,

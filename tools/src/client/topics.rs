@@ -1,9 +1,13 @@
-//! Topic calls: the partitions of a topic (Metadata) and offsets by time (ListOffsets).
+//! Topic calls: the partitions of a topic (Metadata), offsets by time (ListOffsets) and the
+//! bytes each partition holds (DescribeLogDirs).
 
+use std::collections::BTreeMap;
+
+use pinlog_protocol::generated::describe_log_dirs_request::DescribableLogDirTopic;
 use pinlog_protocol::generated::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use pinlog_protocol::generated::metadata_request::MetadataRequestTopic;
 use pinlog_protocol::generated::{
-    ApiKey, ListOffsetsRequest, MetadataRequest, RequestBody, ResponseBody,
+    ApiKey, DescribeLogDirsRequest, ListOffsetsRequest, MetadataRequest, RequestBody, ResponseBody,
 };
 
 use super::cluster::METADATA_VERSION;
@@ -11,6 +15,8 @@ use super::{check, unexpected, Client, ClientError};
 
 /// ListOffsets v7: flexible, one offset per partition.
 const LIST_OFFSETS_VERSION: i16 = 7;
+/// DescribeLogDirs v4: flexible, with a top-level error code and the directories' capacity.
+const DESCRIBE_LOG_DIRS_VERSION: i16 = 4;
 /// ListOffsets' special timestamps.
 pub const EARLIEST_TIMESTAMP: i64 = -2;
 pub const LATEST_TIMESTAMP: i64 = -1;
@@ -89,5 +95,48 @@ impl Client {
         }
         offsets.sort_unstable();
         Ok(offsets)
+    }
+
+    /// The bytes each of `partitions` of `topic` holds on the bootstrap broker (over all its
+    /// log directories), sorted by partition; a partition it does not hold is left out.
+    pub fn partition_sizes(
+        &mut self,
+        topic: &str,
+        partitions: &[i32],
+    ) -> Result<Vec<(i32, i64)>, ClientError> {
+        let api = ApiKey::DescribeLogDirs;
+        let request = DescribeLogDirsRequest {
+            topics: Some(vec![DescribableLogDirTopic {
+                topic: topic.to_string(),
+                partitions: partitions.to_vec(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let body = self.send(
+            DESCRIBE_LOG_DIRS_VERSION,
+            RequestBody::DescribeLogDirs(request),
+        )?;
+        let ResponseBody::DescribeLogDirs(response) = body else {
+            return Err(unexpected(api, &body));
+        };
+        check(api, response.error_code, || {
+            format!("the log directories of {topic}")
+        })?;
+        let mut sizes: BTreeMap<i32, i64> = BTreeMap::new();
+        for directory in response.results {
+            check(api, directory.error_code, || {
+                format!("log directory {}", directory.log_dir)
+            })?;
+            for partition in directory
+                .topics
+                .into_iter()
+                .filter(|t| t.name == topic)
+                .flat_map(|t| t.partitions)
+            {
+                *sizes.entry(partition.partition_index).or_default() += partition.partition_size;
+            }
+        }
+        Ok(sizes.into_iter().collect())
     }
 }

@@ -1,5 +1,5 @@
 //! `pinlog topic describe NAME...`: per topic, its partitions (leader, replicas, in-sync
-//! replicas, log start and end offsets) and the configs set on the topic itself. Configs at
+//! replicas, log start and end offsets, bytes on disk) and the configs set on the topic itself. Configs at
 //! their broker default are left out, as `kafka-topics --describe` does.
 
 use std::collections::BTreeMap;
@@ -41,6 +41,8 @@ struct Partition {
     isr: Vec<i32>,
     log_start_offset: i64,
     log_end_offset: i64,
+    /// Bytes of the partition's log on the broker (-1: not reported).
+    size_bytes: i64,
 }
 
 pub fn run(args: &DescribeArgs) -> Result<(), TopicError> {
@@ -93,7 +95,10 @@ fn describe(
     let ends = client
         .offsets_for(name, &indexes, LATEST_TIMESTAMP)
         .map_err(about_topic(name))?;
-    let offset_of = |offsets: &[(i32, i64)], partition: i32| {
+    let sizes = client
+        .partition_sizes(name, &indexes)
+        .map_err(about_topic(name))?;
+    let of_partition = |offsets: &[(i32, i64)], partition: i32| {
         offsets
             .iter()
             .find(|(p, _)| *p == partition)
@@ -107,8 +112,9 @@ fn describe(
             leader: p.leader_id,
             replicas: p.replica_nodes.clone(),
             isr: p.isr_nodes.clone(),
-            log_start_offset: offset_of(&starts, p.partition_index),
-            log_end_offset: offset_of(&ends, p.partition_index),
+            log_start_offset: of_partition(&starts, p.partition_index),
+            log_end_offset: of_partition(&ends, p.partition_index),
+            size_bytes: of_partition(&sizes, p.partition_index),
         })
         .collect();
     partitions.sort_by_key(|p| p.partition);
@@ -155,6 +161,7 @@ fn print_text(topic: &Described) {
                 nodes(&p.isr),
                 p.log_start_offset.to_string(),
                 p.log_end_offset.to_string(),
+                p.size_bytes.to_string(),
             ]
         })
         .collect();
@@ -167,7 +174,8 @@ fn print_text(topic: &Described) {
                 "REPLICAS",
                 "ISR",
                 "LOG-START",
-                "LOG-END"
+                "LOG-END",
+                "SIZE"
             ],
             &rows
         )
