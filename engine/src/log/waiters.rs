@@ -16,21 +16,30 @@ pub enum WaitError {
 /// Waiters on one watermark, each with the value it waits for the watermark to reach.
 pub struct Waiters<T: Ord + Copy> {
     waiting: Vec<(T, oneshot::Sender<Result<(), WaitError>>)>,
+    /// Set by `fail_all`: the watermark will not move again, so a later wait ends at once.
+    ended: Option<WaitError>,
 }
 
 impl<T: Ord + Copy> Default for Waiters<T> {
     fn default() -> Self {
         Waiters {
             waiting: Vec::new(),
+            ended: None,
         }
     }
 }
 
 impl<T: Ord + Copy> Waiters<T> {
-    /// A receiver completed once `release(watermark)` is called with `watermark >= threshold`.
+    /// A receiver completed once `release(watermark)` is called with `watermark >= threshold`,
+    /// or with the error of `fail_all`, even one that came before.
     pub fn wait(&mut self, threshold: T) -> oneshot::Receiver<Result<(), WaitError>> {
         let (sender, receiver) = oneshot::channel();
-        self.waiting.push((threshold, sender));
+        match &self.ended {
+            Some(error) => {
+                let _ = sender.send(Err(error.clone()));
+            }
+            None => self.waiting.push((threshold, sender)),
+        }
         receiver
     }
 
@@ -61,10 +70,35 @@ impl<T: Ord + Copy> Waiters<T> {
         self.waiting.is_empty()
     }
 
-    /// Fails every waiter.
+    /// Fails every waiter, and every later one: the log failed or closed, and an append that
+    /// was between two awaits when it did must not wait for a flusher that never runs again.
     pub fn fail_all(&mut self, error: WaitError) {
+        self.ended = Some(error.clone());
         for (_, sender) in self.waiting.drain(..) {
             let _ = sender.send(Err(error.clone()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_after_the_waiters_failed_ends_at_once_with_the_failure() {
+        let mut waiters: Waiters<u64> = Waiters::default();
+        let before = waiters.wait(10);
+        waiters.fail_all(WaitError::Failed("disk".into()));
+        let mut after = waiters.wait(20);
+        let mut before = before;
+        assert_eq!(
+            before.try_recv(),
+            Ok(Some(Err(WaitError::Failed("disk".into()))))
+        );
+        assert_eq!(
+            after.try_recv(),
+            Ok(Some(Err(WaitError::Failed("disk".into())))),
+            "a late waiter hangs no more"
+        );
     }
 }
