@@ -11,8 +11,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use pinlog_engine::io::data_dir::writable_bytes;
-use pinlog_engine::PartitionLog;
+use pinlog_engine::io::data_dir::has_room_for;
+use pinlog_engine::{EngineError, PartitionLog};
 
 use crate::limits::{
     FAILED_LOG_CHECK_MS, FAILED_LOG_REOPEN_FREE_BYTES, UNOPENED_BACKOFF_MAX_DOUBLINGS,
@@ -28,12 +28,18 @@ pub async fn run_failed_log_recovery(shard: Rc<Shard>) {
     let interval = Duration::from_millis(FAILED_LOG_CHECK_MS);
     let mut closed = Vec::new();
     let mut unopened = Backoff::default();
+    let mut open_failures_seen = 0;
     while !shard.is_shutting_down() {
         glommio::timer::sleep(interval).await;
         closed = reopen_failed_logs(&shard, closed).await;
+        // A partition that failed to open since the last try (a new topic) is tried at once.
+        if shard.open_failures() != open_failures_seen {
+            unopened = Backoff::default();
+        }
         if shard.partitions_unopened() && unopened.due() && has_room(&shard) {
             let still = shard.open_unopened_partitions().await;
             unopened.tried(still);
+            open_failures_seen = shard.open_failures();
         }
     }
 }
@@ -70,10 +76,10 @@ impl Backoff {
 }
 
 fn has_room(shard: &Shard) -> bool {
-    match writable_bytes(&shard.config().data_dir) {
-        Ok(free) => free >= FAILED_LOG_REOPEN_FREE_BYTES,
+    match has_room_for(&shard.config().data_dir, FAILED_LOG_REOPEN_FREE_BYTES) {
+        Ok(room) => room,
         Err(error) => {
-            tracing::warn!(shard = shard.id(), "reading the free space: {error}");
+            tracing::warn!(shard = shard.id(), "probing the free space: {error}");
             false
         }
     }
@@ -106,15 +112,16 @@ pub async fn reopen_failed_logs(shard: &Shard, closed: Vec<Closed>) -> Vec<Close
                 "reopened a log that failed on a full disk; it takes writes again"
             ),
             Ok(Reopen::Gone | Reopen::Busy) => {}
-            Err(error) => {
-                tracing::error!(
-                    shard = shard.id(),
-                    topic,
-                    partition,
-                    "reopening a log that failed on a full disk (tried again in a second): {error}"
-                );
-                still_closed.push((topic, partition, log));
-            }
+            // Still no room after all (others took it): tried again at the next check.
+            Err(EngineError::NoSpace { .. }) => still_closed.push((topic, partition, log)),
+            // Anything else waits for an operator, as a log failed by an I/O error does.
+            Err(error) => tracing::error!(
+                shard = shard.id(),
+                topic,
+                partition,
+                "reopening a log that failed on a full disk failed; the partition is \
+                 unavailable until the broker restarts: {error}"
+            ),
         }
     }
     still_closed

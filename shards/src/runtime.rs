@@ -270,7 +270,8 @@ async fn run_shard_inner(start: ShardStart) -> Result<(), String> {
     ticker.cancel();
     retention.cancel();
     failed_logs.cancel();
-    for log in shard.all_logs() {
+    // A log closed already (its reopen after a full disk was cut short) has nothing to close.
+    for log in shard.all_logs().into_iter().filter(|log| !log.is_closed()) {
         if let Err(error) = log.close().await {
             tracing::error!(shard = start.index, "closing a log at shutdown: {error}");
         }

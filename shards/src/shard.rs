@@ -54,6 +54,8 @@ pub struct Shard {
     log_table_changes: Semaphore,
     /// Some owned partition's log failed to open (a full disk, say): opening is tried again.
     partitions_unopened: Cell<bool>,
+    /// Opens that failed, ever: a new failure restarts the retries' backoff.
+    open_failures: Cell<u64>,
     groups: GroupManager,
     /// Produce requests served, for the test switch that drops every Nth response.
     produce_requests: Cell<u64>,
@@ -88,6 +90,7 @@ impl Shard {
             producer_ids_refill: Semaphore::new(1),
             log_table_changes: Semaphore::new(1),
             partitions_unopened: Cell::new(false),
+            open_failures: Cell::new(0),
             groups: GroupManager::new(coordinator_config),
             produce_requests: Cell::new(0),
         }
@@ -218,14 +221,22 @@ impl Shard {
         self.partitions_unopened.get()
     }
 
+    /// How many partition opens have failed since start.
+    pub fn open_failures(&self) -> u64 {
+        self.open_failures.get()
+    }
+
     /// Tries again to open the logs of owned partitions whose open failed; true if some still
     /// did not open.
     pub async fn open_unopened_partitions(&self) -> bool {
         let Ok(_changing) = self.log_table_changes.acquire_permit(1).await else {
             return true;
         };
+        if self.is_shutting_down() {
+            return true;
+        }
         self.partitions_unopened.set(false);
-        self.open_all().await;
+        self.open_owned_partitions().await;
         self.partitions_unopened.get()
     }
 
@@ -242,9 +253,10 @@ impl Shard {
         let Ok(_changing) = self.log_table_changes.acquire_permit(1).await else {
             return Ok(Reopen::Gone);
         };
-        if !self
-            .log(topic, partition)
-            .is_some_and(|log| log.same_log(previous))
+        if self.is_shutting_down()
+            || !self
+                .log(topic, partition)
+                .is_some_and(|log| log.same_log(previous))
         {
             return Ok(Reopen::Gone);
         }
@@ -308,6 +320,7 @@ impl Shard {
                         }
                         Err(error) => {
                             self.partitions_unopened.set(true);
+                            self.open_failures.set(self.open_failures.get() + 1);
                             tracing::error!(
                                 shard = self.id,
                                 topic = topic.name,
@@ -326,8 +339,15 @@ impl Shard {
         }
     }
 
-    /// Opens every partition this shard owns (at start).
+    /// Opens every partition this shard owns (at start), with the log table to itself: the
+    /// mesh already delivers metadata changes, which must not interleave with it.
     pub async fn open_all(&self) {
+        let _changing = self.log_table_changes.acquire_permit(1).await;
+        self.open_owned_partitions().await;
+    }
+
+    /// Opens every owned partition not open yet; the caller holds `log_table_changes`.
+    async fn open_owned_partitions(&self) {
         let metadata = self.metadata();
         for topic in metadata.topics.values() {
             self.open_partitions(topic, &metadata).await;

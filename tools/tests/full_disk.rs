@@ -20,6 +20,9 @@ use support::Broker;
 
 const TOPIC: &str = "fills";
 const LATE_TOPIC: &str = "created-on-a-full-disk";
+/// How long the topic created on the full disk is given to take a record before space is
+/// freed (it must not).
+const LATE_TOPIC_WAIT: Duration = Duration::from_secs(3);
 /// Small enough to fill in seconds, with room for the broker's own topics.
 const FILESYSTEM_BYTES: u64 = 96 * 1024 * 1024;
 const VALUE_BYTES: usize = 1024;
@@ -68,8 +71,17 @@ fn a_log_that_filled_the_disk_takes_writes_again_once_space_is_freed() {
     kafka::create_topic(&kafka::admin(&broker), TOPIC, 1);
     let producer = kafka::producer(&broker, &[("acks", "all"), ("linger.ms", "5")]);
     let (acknowledged_before, mut sent) = fill_until_storage_errors(&producer, &broker);
-    // A topic created on the full disk: its log cannot open yet.
+    // A topic created on the full disk: its log cannot open yet, so it takes no record.
     kafka::create_topic(&kafka::admin(&broker), LATE_TOPIC, 1);
+    let late = kafka::producer(&broker, &[("acks", "all")]);
+    kafka::send(&late, LATE_TOPIC, 0, &record(0));
+    // librdkafka holds the record while the partition answers NOT_LEADER_OR_FOLLOWER.
+    let _ = late.flush(LATE_TOPIC_WAIT);
+    assert_eq!(
+        late.context().delivered(),
+        0,
+        "{LATE_TOPIC} took a record on the full disk: the retry below would prove nothing"
+    );
 
     std::fs::remove_file(&ballast).expect("removing the ballast");
     let freed = Instant::now();
@@ -91,7 +103,6 @@ fn a_log_that_filled_the_disk_takes_writes_again_once_space_is_freed() {
         freed.elapsed()
     );
     // The topic created on the full disk takes records too.
-    let late = kafka::producer(&broker, &[("acks", "all")]);
     while late.context().delivered() == 0 {
         assert!(
             freed.elapsed() < RECOVERY_TIMEOUT,

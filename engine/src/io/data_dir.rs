@@ -115,18 +115,33 @@ pub fn flush_is_device_wide(dir: &Path) -> Result<bool, EngineError> {
     Ok(magic == libc::EXT4_SUPER_MAGIC || magic == libc::XFS_SUPER_MAGIC)
 }
 
-/// Bytes this process may still allocate on `dir`'s filesystem: root (which ext4 lets use
-/// the blocks it reserves) may use every free block, anyone else what is left outside the
-/// reserve. Read by a cheap `statfs` (superblock counters, no I/O).
-pub fn writable_bytes(dir: &Path) -> Result<u64, EngineError> {
-    let capacity = capacity(dir)?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    Ok(if root {
-        capacity.free_bytes
-    } else {
-        capacity.available_bytes
-    })
+/// The file [`has_room_for`] reserves and removes.
+const SPACE_PROBE_FILE: &str = ".space-probe";
+
+/// Whether this process can reserve `bytes` on `dir`'s filesystem now: tried for real (a
+/// fallocate in a scratch file, removed again), because no statfs figure says it. Root may or
+/// may not use the blocks ext4 reserves (that takes CAP_SYS_RESOURCE, which containers
+/// drop), and ext4 keeps a further reserve (up to 2%) that no one's writes get.
+pub fn has_room_for(dir: &Path, bytes: u64) -> Result<bool, EngineError> {
+    use std::os::fd::AsRawFd;
+    let path = dir.join(SPACE_PROBE_FILE);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| EngineError::io("create", &path, e))?;
+    let length = libc::off_t::try_from(bytes).unwrap_or(libc::off_t::MAX);
+    // SAFETY: a valid open descriptor; fallocate reads no memory of ours.
+    let reserved = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, length) } == 0;
+    let error = std::io::Error::last_os_error();
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    match (reserved, error.raw_os_error()) {
+        (true, _) => Ok(true),
+        (false, Some(libc::ENOSPC)) => Ok(false),
+        (false, _) => Err(EngineError::io("fallocate", &path, error)),
+    }
 }
 
 /// The size of `dir`'s filesystem, its free bytes, and what an unprivileged writer may still

@@ -91,7 +91,9 @@ pub fn preallocation_target(allocated: u64, needed: u64, cap: u64) -> u64 {
 /// shows.
 pub fn fit_preallocation(dir: &Path, allocated: u64, target: u64, needed: u64) -> u64 {
     let growth = target.saturating_sub(allocated);
-    match crate::io::data_dir::writable_bytes(dir) {
+    // What an unprivileged writer may allocate: a root broker then reserves as it writes
+    // through the last reserve of its filesystem too (slower, never wrong).
+    match crate::io::data_dir::capacity(dir).map(|c| c.available_bytes) {
         Ok(free) if free < growth.saturating_add(PREALLOCATE_FREE_MARGIN_BYTES) => {
             needed.min(target)
         }
