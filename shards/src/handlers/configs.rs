@@ -1,6 +1,7 @@
 //! DescribeConfigs, IncrementalAlterConfigs and the legacy AlterConfigs (still what kafkajs and
 //! older admin clients send) for topics and for this broker.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use pinlog_protocol::error_code::ErrorCode;
@@ -197,35 +198,110 @@ pub async fn alter_legacy(shard: &Rc<Shard>, request: AlterConfigsRequest) -> Re
     })
 }
 
-/// Has the controller apply `changes` (one outcome each, in order); a broker resource must
-/// name this broker (or none: the cluster-wide default).
+/// Has the controller apply `changes` (one outcome each, in order). As Kafka does, a resource
+/// named twice in one request, or a broker resource naming another broker, fails on its own
+/// with INVALID_REQUEST and the others go on.
 async fn apply_changes(
     shard: &Rc<Shard>,
     changes: Vec<ConfigChange>,
     validate_only: bool,
 ) -> Vec<Outcome> {
-    let node_id = shard.config().node_id.to_string();
-    let wrong_broker = changes.iter().any(|c| {
-        c.resource_type == RESOURCE_BROKER
-            && !c.resource_name.is_empty()
-            && c.resource_name != node_id
-    });
-    if wrong_broker {
-        return vec![
-            Outcome {
-                error: ErrorCode::InvalidRequest,
-                message: Some(format!("this broker is {node_id}")),
-            };
-            changes.len()
-        ];
+    let refusals = refusals(&changes, &shard.config().node_id.to_string());
+    let accepted: Vec<ConfigChange> = changes
+        .into_iter()
+        .zip(&refusals)
+        .filter(|(_, refusal)| refusal.is_none())
+        .map(|(change, _)| change)
+        .collect();
+    let mut outcomes = if accepted.is_empty() {
+        Vec::new()
+    } else {
+        controller::call(
+            shard,
+            ControllerRequest::AlterConfigs {
+                changes: accepted,
+                validate_only,
+            },
+        )
+        .await
+        .outcomes
     }
-    controller::call(
-        shard,
-        ControllerRequest::AlterConfigs {
-            changes,
-            validate_only,
-        },
-    )
-    .await
-    .outcomes
+    .into_iter();
+    refusals
+        .into_iter()
+        .map(|refusal| {
+            refusal.unwrap_or_else(|| {
+                outcomes.next().unwrap_or(Outcome {
+                    error: ErrorCode::UnknownServerError,
+                    message: Some("the controller gave no outcome".to_string()),
+                })
+            })
+        })
+        .collect()
+}
+
+/// For each change, the INVALID_REQUEST it gets before reaching the controller, if any: a
+/// resource named twice in the request, or a broker resource naming a broker other than
+/// `node_id` (empty: the cluster-wide default).
+fn refusals(changes: &[ConfigChange], node_id: &str) -> Vec<Option<Outcome>> {
+    let mut named: HashMap<(i8, &str), usize> = HashMap::new();
+    for change in changes {
+        *named
+            .entry((change.resource_type, change.resource_name.as_str()))
+            .or_default() += 1;
+    }
+    changes
+        .iter()
+        .map(|change| {
+            let message = if named[&(change.resource_type, change.resource_name.as_str())] > 1 {
+                "each resource must appear at most once".to_string()
+            } else if change.resource_type == RESOURCE_BROKER
+                && !change.resource_name.is_empty()
+                && change.resource_name != node_id
+            {
+                format!("this broker is {node_id}")
+            } else {
+                return None;
+            };
+            Some(Outcome {
+                error: ErrorCode::InvalidRequest,
+                message: Some(message),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(resource_type: i8, name: &str) -> ConfigChange {
+        ConfigChange {
+            resource_type,
+            resource_name: name.to_string(),
+            ops: Vec::new(),
+            replace: false,
+        }
+    }
+
+    #[test]
+    fn only_a_repeated_resource_or_another_brokers_is_refused() {
+        let changes = [
+            change(RESOURCE_TOPIC, "a"),
+            change(RESOURCE_BROKER, "7"),
+            change(RESOURCE_TOPIC, "b"),
+            change(RESOURCE_BROKER, "0"),
+            change(RESOURCE_BROKER, ""),
+            change(RESOURCE_TOPIC, "b"),
+        ];
+        let refused: Vec<bool> = refusals(&changes, "0")
+            .iter()
+            .map(|refusal| {
+                refusal
+                    .as_ref()
+                    .is_some_and(|r| r.error == ErrorCode::InvalidRequest)
+            })
+            .collect();
+        assert_eq!(refused, [false, true, true, false, false, true]);
+    }
 }

@@ -77,6 +77,15 @@ async function main(bootstrap) {
   const described = await admin.describeConfigs({ resources: [{ type: 2, name: TOPIC, configNames: ['retention.ms'] }] });
   const entry = described.resources[0].configEntries.find((e) => e.configName === 'retention.ms');
   check(entry && entry.configValue === '3600000', `retention.ms reads back: ${JSON.stringify(described)}`);
+  let refusal = null;
+  try {
+    await admin.alterConfigs({
+      resources: [{ type: 2, name: TOPIC, configEntries: [{ name: 'retention.ms', value: 'soon' }] }],
+    });
+  } catch (error) {
+    refusal = error;
+  }
+  check(refusal && refusal.type === 'INVALID_CONFIG', `a bad value is refused: ${refusal && refusal.type}`);
 
   // Partitions, records and groups go away as asked.
   await admin.createPartitions({ topicPartitions: [{ topic: TOPIC, count: 4 }] });
