@@ -45,6 +45,11 @@ pub struct LogConfig {
     /// at its limit writing into recycled files (see `log::recycle`). On by default; tests
     /// that count deletions turn it off.
     pub retention_eager: bool,
+    /// Not a Kafka setting: pre-write the next segment's file with zeros in the background
+    /// (see `log::prewrite`), so that even a young log's segments are written files, whose
+    /// writes and fdatasyncs change no metadata. Costs writing young segments twice; off by
+    /// default.
+    pub prewrite_spare: bool,
 }
 
 impl Default for LogConfig {
@@ -64,6 +69,7 @@ impl Default for LogConfig {
             max_message_bytes: 1024 * 1024 + 12,
             io_mode: IoMode::Direct,
             retention_eager: true,
+            prewrite_spare: false,
         }
     }
 }

@@ -29,6 +29,8 @@ pub const PREALLOCATE_FIRST_BYTES: u64 = 1024 * 1024;
 /// needs is reserved: a step that does not fit would, while ext4 tries it, take every free
 /// block, and the index and snapshot writes running beside it would fail for want of space.
 pub const PREALLOCATE_FREE_MARGIN_BYTES: u64 = 4 * 1024 * 1024;
+/// Each write of zeros that pre-writes a spare segment (`log::prewrite`), one in flight.
+pub const PREWRITE_WRITE_BYTES: usize = 1024 * 1024;
 
 /// Eager retention looks at a log at most once per this many bytes appended to it.
 pub const RETENTION_CHECK_STEP_BYTES: u64 = 1024 * 1024;
@@ -62,6 +64,7 @@ pub const RECOVERY_READ_BYTES: usize = 1024 * 1024;
 const _: () = assert!(APPEND_BUFFER_BYTES.is_multiple_of(PAGE_BYTES));
 const _: () = assert!(RECOVERY_READ_BYTES.is_multiple_of(PAGE_BYTES));
 const _: () = assert!(PREALLOCATE_STEP_BYTES.is_multiple_of(PAGE_BYTES as u64));
+const _: () = assert!(PREWRITE_WRITE_BYTES.is_multiple_of(PAGE_BYTES));
 const _: () = assert!(UNWRITTEN_BYTES_MAX >= 2 * APPEND_BUFFER_BYTES);
 const _: () = assert!(IO_MEMORY_BYTES_MIN >= APPEND_BUFFER_BYTES);
 const _: () = assert!(IO_MEMORY_BYTES_MAX >= IO_MEMORY_BYTES_MIN);

@@ -440,3 +440,78 @@ async fn settle_syncs(plan: &FaultPlan) {
         seen = now;
     }
 }
+
+/// A young log with `prewrite_spare` writes zeros over its next segment's file once the active
+/// one is half full, and the roll takes that written file: no retention needed. Its Durable
+/// appends then share the device flush as a recycled file's do, and the zeros past its data
+/// read as the end of the log, before and after a reopen.
+#[test]
+fn a_young_log_with_prewrite_rolls_into_a_written_file_that_shares_the_flush() {
+    const LOGS: usize = 8;
+    const ROUNDS: usize = 5;
+    let root = test_dir("prewrite");
+    run(async {
+        let plan = Rc::new(FaultPlan::default());
+        let storage = ShardStorage::with_faults(&root, 0, plan.clone());
+        let config = LogConfig {
+            retention_bytes: None,
+            prewrite_spare: true,
+            ..config_eager()
+        };
+        let mut logs = Vec::new();
+        for i in 0..LOGS {
+            let dir = root.join(format!("t-{i}"));
+            let log = PartitionLog::open(&storage, &dir, config.clone())
+                .await
+                .unwrap();
+            logs.push((log, dir));
+        }
+        let mut next = 0;
+        for (log, dir) in &logs {
+            // Just past half a segment: the spare is pre-written in the background.
+            for _ in 0..SEGMENT_BYTES as usize / BATCH_BYTES / 2 + 1 {
+                log.append(&[sized_batch(next)], Durability::Written, 0)
+                    .await
+                    .unwrap();
+                next += 1;
+            }
+            wait_for_spare(dir).await;
+            let spare_bytes = std::fs::read(spare(dir)).unwrap();
+            assert_eq!(spare_bytes.len() as u64, SEGMENT_BYTES);
+            assert!(spare_bytes.iter().all(|&b| b == 0), "a spare of zeros");
+            let spare_inode = std::fs::metadata(spare(dir)).unwrap().ino();
+            log.roll_now().await.unwrap();
+            let active_inode = std::fs::metadata(newest_segment(dir)).unwrap().ino();
+            assert_eq!(
+                active_inode, spare_inode,
+                "the roll took the pre-written file"
+            );
+            // The first sync in it is its own (the roll, the rename).
+            log.append(&[sized_batch(next)], Durability::Durable, 0)
+                .await
+                .unwrap();
+            next += 1;
+        }
+        let syncs = syncs_of_concurrent_durable_appends(&logs, &plan, &mut next, ROUNDS).await;
+        assert!(
+            syncs <= LOGS * ROUNDS / 2,
+            "pre-written files synced {syncs} times for {ROUNDS} rounds of {LOGS} logs"
+        );
+        for (log, dir) in logs {
+            let held = read_all(&log).await;
+            assert_eq!(held.len() as i64, log.log_end_offset());
+            log.close().await.unwrap();
+            drop(log);
+            let log = PartitionLog::open(&storage, &dir, config.clone())
+                .await
+                .unwrap();
+            assert_eq!(read_all(&log).await, held, "the same after a reopen");
+            assert!(
+                !dir.join("spare-segment.prewrite").exists(),
+                "no half-written spare is left"
+            );
+            log.close().await.unwrap();
+        }
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -152,6 +152,11 @@ pub struct LogDefaults {
     pub flush_ms: Option<u64>,
     /// `message.max.bytes`
     pub max_message_bytes: u32,
+    /// Not a Kafka setting: pre-write each log's next segment file with zeros in the
+    /// background, so that young logs, not only those at their retention limit, write into
+    /// files whose writes and fdatasyncs change no metadata (lower, flatter Durable latency).
+    /// Writes young segments twice; off by default.
+    pub prewrite_segments: bool,
 }
 
 impl Default for LogDefaults {
@@ -167,6 +172,7 @@ impl Default for LogDefaults {
             flush_messages: kafka.flush_messages,
             flush_ms: kafka.flush_ms,
             max_message_bytes: kafka.max_message_bytes,
+            prewrite_segments: kafka.prewrite_spare,
         }
     }
 }
@@ -183,6 +189,7 @@ impl LogDefaults {
             flush_messages: self.flush_messages,
             flush_ms: self.flush_ms,
             max_message_bytes: self.max_message_bytes,
+            prewrite_spare: self.prewrite_segments,
             io_mode,
             ..LogConfig::default()
         }

@@ -85,6 +85,7 @@ impl PartitionLog {
             }
         };
         self.retain_if_due();
+        self.prewrite_spare_if_due();
         drop(permit);
         kick(&self.inner);
         if let Some(completion) = completion {

@@ -136,8 +136,13 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
         } => {
             // Decided here, on the shard: only this job makes a spare and only a roll takes
             // one (after this job has set the flag), so the two never race for the file.
-            let spare_candidate =
-                spare_candidate.filter(|_| inner.state.borrow().spare_segment.is_none());
+            let spare_candidate = spare_candidate.filter(|_| {
+                let mut state = inner.state.borrow_mut();
+                let free = state.spare_segment.is_none() && !state.spare_in_making;
+                state.spare_in_making |= free;
+                free
+            });
+            let making_spare = spare_candidate.is_some();
             let deleted = blocking::run(move || {
                 let mut paths = delete_files(&dir, &segment_bases, log_start)?;
                 let spare = spare_candidate.filter(|&(base, _)| {
@@ -147,6 +152,9 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
                 Ok::<_, EngineError>((paths, spare))
             })
             .await;
+            if making_spare {
+                inner.state.borrow_mut().spare_in_making = false;
+            }
             match deleted {
                 Ok((paths, spare)) => {
                     if let Some((_, written_len)) = spare {

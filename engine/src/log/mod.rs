@@ -26,6 +26,7 @@ mod append;
 mod background;
 mod flusher;
 mod open;
+mod prewrite;
 mod read;
 mod read_by_time;
 mod read_hints;

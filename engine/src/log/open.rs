@@ -139,6 +139,7 @@ pub(crate) async fn open(
         closed: false,
         deleted: false,
         spare_segment: None,
+        spare_in_making: false,
         retention_check_total: 0,
         active_index_files: None,
         read_hints: Default::default(),

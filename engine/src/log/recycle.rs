@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::EngineError;
-use crate::segment::SPARE_SEGMENT_FILE;
+use crate::segment::{PREWRITE_SPARE_FILE, SPARE_SEGMENT_FILE};
 
 pub(crate) fn spare_path(dir: &Path) -> PathBuf {
     dir.join(SPARE_SEGMENT_FILE)
@@ -60,12 +60,14 @@ pub(crate) fn take_spare(dir: &Path, segment: &Path) -> bool {
     }
 }
 
-/// Removes the spare if there is one.
+/// Removes the spare if there is one, and a spare left half pre-written (`log::prewrite`).
 pub(crate) fn discard_spare(dir: &Path) -> Result<(), EngineError> {
-    let path = spare_path(dir);
-    match std::fs::remove_file(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(EngineError::io("remove", path, e)),
+    for path in [spare_path(dir), dir.join(PREWRITE_SPARE_FILE)] {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(EngineError::io("remove", path, e)),
+        }
     }
+    Ok(())
 }

@@ -134,6 +134,9 @@ pub(crate) struct LogState {
     /// log: see `log::recycle`), with the length from its start that its old segment wrote and
     /// synced: overwriting that much changes no metadata.
     pub spare_segment: Option<u64>,
+    /// Retention is keeping a deleted segment's file as the spare, or the log is pre-writing
+    /// one (`log::prewrite`): the other does not start, so at most one spare is ever made.
+    pub spare_in_making: bool,
     /// Eager retention looks again once `appended_total` reaches this (see
     /// `PartitionLog::retain_if_due`).
     pub retention_check_total: u64,

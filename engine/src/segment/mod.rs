@@ -21,6 +21,8 @@ pub const TIME_INDEX_SUFFIX: &str = "timeindex";
 /// A log's spare segment file: a deleted segment's data file kept for the next roll (see
 /// `log::recycle`). Not a segment name, so recovery does not see it.
 pub const SPARE_SEGMENT_FILE: &str = "spare-segment";
+/// A spare being pre-written (see `log::prewrite`); renamed to the spare once synced.
+pub const PREWRITE_SPARE_FILE: &str = "spare-segment.prewrite";
 
 /// `<dir>/<base_offset:020>.<suffix>`, Kafka's naming.
 pub fn segment_path(dir: &Path, base_offset: i64, suffix: &str) -> PathBuf {

@@ -1,0 +1,117 @@
+//! Pre-written spare segments (`LogConfig::prewrite_spare`): a young log writes fresh
+//! pre-allocated files, whose unwritten extents cost every write a conversion and every
+//! fdatasync its own metadata (no shared flush). Once the active segment is half full and no
+//! spare waits, the log writes zeros over a new file in the background, syncs it, and keeps it
+//! as the spare the next roll takes (see `log::recycle`): every segment is then a written file
+//! from the first roll on, not only once retention deletes segments. The price is writing each
+//! young segment twice (zeros, then data), which is why it is an option.
+//!
+//! Recovery needs nothing new: zeros past a segment's data read as the end of the log, as the
+//! zeros of pre-allocation do, and a restart discards the spare and any half-written one.
+
+use std::rc::Rc;
+
+use super::state::LogInner;
+use super::PartitionLog;
+use crate::error::EngineError;
+use crate::io::SegmentFile;
+use crate::limits::{PAGE_BYTES, PREWRITE_WRITE_BYTES};
+use crate::segment::PREWRITE_SPARE_FILE;
+
+impl PartitionLog {
+    /// After an append, with the append permit held: starts pre-writing the spare if the
+    /// log asks for it, none waits or is being made, and the active segment is half full.
+    pub(crate) fn prewrite_spare_if_due(&self) {
+        {
+            let mut state = self.inner.state.borrow_mut();
+            let due = state.config.prewrite_spare
+                && state.spare_segment.is_none()
+                && !state.spare_in_making
+                && state.failed.is_none()
+                && !state.closed
+                && state.appender.data_end() >= state.config.segment_bytes / 2;
+            if !due {
+                return;
+            }
+            state.spare_in_making = true;
+        }
+        let inner = self.inner.clone();
+        glommio::spawn_local(async move {
+            let written = prewrite(&inner).await;
+            let path = inner.dir.join(PREWRITE_SPARE_FILE);
+            let mut state = inner.state.borrow_mut();
+            state.spare_in_making = false;
+            let kept = match written {
+                Ok(Some(bytes)) if state.spare_segment.is_none() && !state.closed => {
+                    match std::fs::rename(&path, super::recycle::spare_path(&inner.dir)) {
+                        Ok(()) => {
+                            state.spare_segment = Some(bytes);
+                            true
+                        }
+                        Err(error) => {
+                            tracing::warn!(path = %path.display(), %error, "could not keep a pre-written spare");
+                            false
+                        }
+                    }
+                }
+                Ok(_) => false,
+                // Closed or deleted meanwhile: the file went with the directory, or goes now.
+                Err(_) if state.closed => false,
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "pre-writing a spare segment failed; the next roll takes a fresh file");
+                    false
+                }
+            };
+            if !kept {
+                let _ = std::fs::remove_file(&path);
+            }
+        })
+        .detach();
+    }
+}
+
+/// Writes zeros over a new file as long as a segment may grow, then syncs it; None when the
+/// log closed or failed meanwhile.
+async fn prewrite(inner: &Rc<LogInner>) -> Result<Option<u64>, EngineError> {
+    let path = inner.dir.join(PREWRITE_SPARE_FILE);
+    let bytes = {
+        let state = inner.state.borrow();
+        state
+            .config
+            .segment_bytes
+            .min(i32::MAX as u64)
+            .next_multiple_of(PAGE_BYTES as u64)
+    };
+    let file = SegmentFile::open(&path, true, inner.faults.clone()).await?;
+    let written = write_zeros(inner, &file, bytes).await;
+    let closed = file.close().await;
+    let written = written?;
+    closed?;
+    Ok(written)
+}
+
+async fn write_zeros(
+    inner: &Rc<LogInner>,
+    file: &SegmentFile,
+    bytes: u64,
+) -> Result<Option<u64>, EngineError> {
+    file.truncate(0).await?;
+    file.preallocate(bytes).await?;
+    let mut position = 0;
+    while position < bytes {
+        {
+            let state = inner.state.borrow();
+            if state.closed || state.failed.is_some() {
+                return Ok(None);
+            }
+        }
+        // One write at a time: the log's own writes go first.
+        let len = PREWRITE_WRITE_BYTES.min((bytes - position) as usize);
+        let mut buffer = file.alloc_buffer(len);
+        buffer.as_bytes_mut().fill(0);
+        file.write_at(buffer, position).await?;
+        position += len as u64;
+    }
+    file.sync().await?;
+    Ok(Some(bytes))
+}
