@@ -30,7 +30,7 @@ pub const PREALLOCATE_FIRST_BYTES: u64 = 1024 * 1024;
 /// block, and the index and snapshot writes running beside it would fail for want of space.
 pub const PREALLOCATE_FREE_MARGIN_BYTES: u64 = 4 * 1024 * 1024;
 /// Each write of zeros that pre-writes a spare segment (`log::prewrite`), one in flight.
-pub const PREWRITE_WRITE_BYTES: usize = 1024 * 1024;
+pub const PREWRITE_WRITE_BYTES: usize = 256 * 1024;
 
 /// Eager retention looks at a log at most once per this many bytes appended to it.
 pub const RETENTION_CHECK_STEP_BYTES: u64 = 1024 * 1024;

@@ -43,6 +43,9 @@ pub struct ShardStorage {
     shared_flushes: RefCell<Vec<(u64, Rc<SharedFlush>)>>,
     /// Whether logs opened from now on may share it (see [`ShardStorage::set_flush_sharing`]).
     flush_sharing: Cell<bool>,
+    /// One log of the shard pre-writes a spare at a time (`log::prewrite`): the zeros queue
+    /// behind one another, not in front of the appends.
+    prewrite_turn: Rc<glommio::sync::Semaphore>,
 }
 
 impl ShardStorage {
@@ -64,7 +67,12 @@ impl ShardStorage {
             device_probed: Cell::new(false),
             shared_flushes: RefCell::default(),
             flush_sharing: Cell::new(true),
+            prewrite_turn: Rc::new(glommio::sync::Semaphore::new(1)),
         })
+    }
+
+    pub(crate) fn prewrite_turn(&self) -> Rc<glommio::sync::Semaphore> {
+        self.prewrite_turn.clone()
     }
 
     pub fn root(&self) -> &Path {

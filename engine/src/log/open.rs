@@ -154,6 +154,7 @@ pub(crate) async fn open(
         cache: storage.cache(),
         faults,
         shared_flush: storage.shared_flush_for(dir)?,
+        prewrite_turn: storage.prewrite_turn(),
         roll_seed: super::roll_jitter::seed(dir),
     };
     Ok(Rc::new(inner))

@@ -73,6 +73,9 @@ impl PartitionLog {
 /// Writes zeros over a new file as long as a segment may grow, then syncs it; None when the
 /// log closed or failed meanwhile.
 async fn prewrite(inner: &Rc<LogInner>) -> Result<Option<u64>, EngineError> {
+    let Ok(_turn) = inner.prewrite_turn.acquire_permit(1).await else {
+        return Ok(None);
+    };
     let path = inner.dir.join(PREWRITE_SPARE_FILE);
     let bytes = {
         let state = inner.state.borrow();

@@ -39,6 +39,8 @@ pub(crate) struct LogInner {
     pub shared_flush: Option<Rc<crate::io::SharedFlush>>,
     /// This log's share of the roll jitter (see `log::roll_jitter`).
     pub roll_seed: u64,
+    /// The shard's turn to pre-write a spare (see `log::prewrite`).
+    pub prewrite_turn: Rc<Semaphore>,
 }
 
 /// Work queued for the flusher, in log order.
