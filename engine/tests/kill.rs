@@ -162,6 +162,10 @@ fn child_mode() {
                 retention_bytes: Some(RECYCLING_RETENTION_BYTES),
                 ..config()
             },
+            Mode::Concurrent => LogConfig {
+                prewrite_spare: true,
+                ..config()
+            },
             _ => config(),
         };
         let log = PartitionLog::open(&storage, &dir, config)
@@ -242,7 +246,8 @@ fn child_mode() {
 enum Mode {
     /// One task, small Durable batches.
     Sequential,
-    /// Several tasks appending small Durable batches at once.
+    /// Several tasks appending small Durable batches at once, the log pre-writing its next
+    /// segment files (`LogConfig::prewrite_spare`): rolls take files of zeros.
     Concurrent,
     /// One task, Durable batches of 1-4 MiB.
     Large,
