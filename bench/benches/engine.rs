@@ -420,6 +420,9 @@ fn latency(ex: &LocalExecutor, root: &Path, results: &Results) -> Vec<Percentile
             out.extend(recycled_latency::recycled_latency(
                 ex, root, partitions, &batch, rate,
             ));
+            out.extend(recycled_latency::young_latency(
+                ex, root, partitions, &batch, rate,
+            ));
         }
     }
     out

@@ -142,6 +142,11 @@ impl PartitionLog {
         state.failed.is_some() && state.failed_for_space && !state.closed
     }
 
+    /// A spare segment file waits for the next roll (see `log::recycle`).
+    pub fn has_spare(&self) -> bool {
+        self.inner.state.borrow().spare_segment.is_some()
+    }
+
     /// Closed (or deleted): every call is refused.
     pub fn is_closed(&self) -> bool {
         self.inner.state.borrow().closed
