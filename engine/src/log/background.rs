@@ -134,8 +134,9 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
             spare_candidate,
             done,
         } => {
-            // Decided here, on the shard: only this job makes a spare and only a roll takes
-            // one (after this job has set the flag), so the two never race for the file.
+            // Decided here, on the shard: this job or a pre-write (`log::prewrite`) makes a
+            // spare, never both at once (`spare_in_making`), and only a roll takes one (after
+            // the flag is set), so they never race for the file.
             let spare_candidate = spare_candidate.filter(|_| {
                 let mut state = inner.state.borrow_mut();
                 let free = state.spare_segment.is_none() && !state.spare_in_making;

@@ -140,6 +140,7 @@ pub(crate) async fn open(
         deleted: false,
         spare_segment: None,
         spare_in_making: false,
+        spare_prewrite_for: None,
         retention_check_total: 0,
         active_index_files: None,
         read_hints: Default::default(),

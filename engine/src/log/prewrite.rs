@@ -14,35 +14,38 @@ use std::rc::Rc;
 use super::state::LogInner;
 use super::PartitionLog;
 use crate::error::EngineError;
+use crate::io::data_dir::capacity;
 use crate::io::SegmentFile;
-use crate::limits::{PAGE_BYTES, PREWRITE_WRITE_BYTES};
+use crate::limits::{PAGE_BYTES, PREALLOCATE_FREE_MARGIN_BYTES, PREWRITE_WRITE_BYTES};
 use crate::segment::PREWRITE_SPARE_FILE;
 
 impl PartitionLog {
-    /// After an append, with the append permit held: starts pre-writing the spare if the
-    /// log asks for it, none waits or is being made, and the active segment is half full.
+    /// After an append, with the append permit held: queues the pre-write of the spare if the
+    /// log asks for it, none waits, and the active segment is half full; once per active
+    /// segment, so a pre-write that failed is not retried before the next roll.
     pub(crate) fn prewrite_spare_if_due(&self) {
         {
             let mut state = self.inner.state.borrow_mut();
+            let active = state.active().base_offset;
             let due = state.config.prewrite_spare
                 && state.spare_segment.is_none()
-                && !state.spare_in_making
+                && state.spare_prewrite_for != Some(active)
                 && state.failed.is_none()
                 && !state.closed
                 && state.appender.data_end() >= state.config.segment_bytes / 2;
             if !due {
                 return;
             }
-            state.spare_in_making = true;
+            state.spare_prewrite_for = Some(active);
         }
         let inner = self.inner.clone();
         glommio::spawn_local(async move {
-            let written = prewrite(&inner).await;
+            let outcome = prewrite(&inner).await;
             let path = inner.dir.join(PREWRITE_SPARE_FILE);
             let mut state = inner.state.borrow_mut();
-            state.spare_in_making = false;
-            let kept = match written {
-                Ok(Some(bytes)) if state.spare_segment.is_none() && !state.closed => {
+            let kept = match outcome {
+                Prewrite::NotStarted => return,
+                Prewrite::Written(bytes) if state.spare_segment.is_none() && !state.closed => {
                     match std::fs::rename(&path, super::recycle::spare_path(&inner.dir)) {
                         Ok(()) => {
                             state.spare_segment = Some(bytes);
@@ -54,14 +57,15 @@ impl PartitionLog {
                         }
                     }
                 }
-                Ok(_) => false,
+                Prewrite::Written(_) | Prewrite::Stopped => false,
                 // Closed or deleted meanwhile: the file went with the directory, or goes now.
-                Err(_) if state.closed => false,
-                Err(error) => {
+                Prewrite::Failed(_) if state.closed => false,
+                Prewrite::Failed(error) => {
                     tracing::warn!(path = %path.display(), %error, "pre-writing a spare segment failed; the next roll takes a fresh file");
                     false
                 }
             };
+            state.spare_in_making = false;
             if !kept {
                 let _ = std::fs::remove_file(&path);
             }
@@ -70,27 +74,60 @@ impl PartitionLog {
     }
 }
 
-/// Writes zeros over a new file as long as a segment may grow, then syncs it; None when the
-/// log closed or failed meanwhile.
-async fn prewrite(inner: &Rc<LogInner>) -> Result<Option<u64>, EngineError> {
+enum Prewrite {
+    /// Nothing done (the log closed, failed or got a spare while waiting its turn, or the
+    /// disk lacks room): `spare_in_making` untouched.
+    NotStarted,
+    /// The log closed or failed while the zeros were being written.
+    Stopped,
+    Written(u64),
+    Failed(EngineError),
+}
+
+/// Waits for the shard's turn, then writes zeros over a new file as long as a segment may
+/// grow and syncs it.
+async fn prewrite(inner: &Rc<LogInner>) -> Prewrite {
     let Ok(_turn) = inner.prewrite_turn.acquire_permit(1).await else {
-        return Ok(None);
+        return Prewrite::NotStarted;
     };
-    let path = inner.dir.join(PREWRITE_SPARE_FILE);
     let bytes = {
-        let state = inner.state.borrow();
-        state
+        let mut state = inner.state.borrow_mut();
+        // Retention may have kept a deleted segment as the spare while this one waited.
+        if state.closed
+            || state.failed.is_some()
+            || state.spare_segment.is_some()
+            || state.spare_in_making
+        {
+            return Prewrite::NotStarted;
+        }
+        let bytes = state
             .config
             .segment_bytes
             .min(i32::MAX as u64)
-            .next_multiple_of(PAGE_BYTES as u64)
+            .next_multiple_of(PAGE_BYTES as u64);
+        // A fallocate that does not fit takes every free block while it tries: only with
+        // the margin to spare (see PREALLOCATE_FREE_MARGIN_BYTES).
+        let room = capacity(&inner.dir).is_ok_and(|c| {
+            c.available_bytes >= bytes.saturating_add(PREALLOCATE_FREE_MARGIN_BYTES)
+        });
+        if !room {
+            return Prewrite::NotStarted;
+        }
+        state.spare_in_making = true;
+        bytes
     };
-    let file = SegmentFile::open(&path, true, inner.faults.clone()).await?;
+    let path = inner.dir.join(PREWRITE_SPARE_FILE);
+    let file = match SegmentFile::open(&path, true, inner.faults.clone()).await {
+        Ok(file) => file,
+        Err(error) => return Prewrite::Failed(error),
+    };
     let written = write_zeros(inner, &file, bytes).await;
     let closed = file.close().await;
-    let written = written?;
-    closed?;
-    Ok(written)
+    match (written, closed) {
+        (Err(error), _) | (Ok(_), Err(error)) => Prewrite::Failed(error),
+        (Ok(Some(bytes)), Ok(())) => Prewrite::Written(bytes),
+        (Ok(None), Ok(())) => Prewrite::Stopped,
+    }
 }
 
 async fn write_zeros(

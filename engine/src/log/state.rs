@@ -139,6 +139,9 @@ pub(crate) struct LogState {
     /// Retention is keeping a deleted segment's file as the spare, or the log is pre-writing
     /// one (`log::prewrite`): the other does not start, so at most one spare is ever made.
     pub spare_in_making: bool,
+    /// The active segment (by base offset) for which a pre-write was queued: at most one try
+    /// per segment, and none queued twice.
+    pub spare_prewrite_for: Option<i64>,
     /// Eager retention looks again once `appended_total` reaches this (see
     /// `PartitionLog::retain_if_due`).
     pub retention_check_total: u64,
