@@ -5,7 +5,7 @@
 
 mod support;
 
-use rdkafka::admin::{AlterConfig, ConfigSource, ResourceSpecifier};
+use rdkafka::admin::{AlterConfig, ResourceSpecifier};
 
 use support::kafka::{self, Admin};
 use support::Broker;
@@ -16,24 +16,6 @@ const TOPIC: &str = "configured";
 fn alter(admin: &Admin, changes: &[AlterConfig<'_>]) {
     futures::executor::block_on(admin.alter_configs(changes, &kafka::admin_options()))
         .expect("AlterConfigs request");
-}
-
-fn overrides(admin: &Admin) -> Vec<(String, String)> {
-    let results = futures::executor::block_on(
-        admin.describe_configs(&[ResourceSpecifier::Topic(TOPIC)], &kafka::admin_options()),
-    )
-    .expect("DescribeConfigs request");
-    let [Ok(resource)] = &results[..] else {
-        panic!("DescribeConfigs of {TOPIC}: {results:?}");
-    };
-    let mut overrides: Vec<(String, String)> = resource
-        .entries
-        .iter()
-        .filter(|entry| entry.source == ConfigSource::DynamicTopic)
-        .map(|entry| (entry.name.clone(), entry.value.clone().unwrap_or_default()))
-        .collect();
-    overrides.sort();
-    overrides
 }
 
 #[test]
@@ -48,7 +30,7 @@ fn alter_configs_replaces_the_overrides_and_refuses_a_bad_value() {
         .set("segment.ms", "600000");
     alter(&admin, &[set_two]);
     assert_eq!(
-        overrides(&admin),
+        kafka::topic_overrides(&admin, TOPIC),
         [
             ("retention.ms".to_string(), "3600000".to_string()),
             ("segment.ms".to_string(), "600000".to_string()),
@@ -59,7 +41,7 @@ fn alter_configs_replaces_the_overrides_and_refuses_a_bad_value() {
     let set_one = topic().set("retention.bytes", "1048576");
     alter(&admin, &[set_one]);
     assert_eq!(
-        overrides(&admin),
+        kafka::topic_overrides(&admin, TOPIC),
         [("retention.bytes".to_string(), "1048576".to_string())]
     );
 
@@ -69,7 +51,7 @@ fn alter_configs_replaces_the_overrides_and_refuses_a_bad_value() {
     let bad = topic().set("retention.ms", "soon");
     alter(&admin, &[bad]);
     assert_eq!(
-        overrides(&admin),
+        kafka::topic_overrides(&admin, TOPIC),
         [("retention.bytes".to_string(), "1048576".to_string())]
     );
 }

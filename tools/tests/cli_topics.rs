@@ -3,35 +3,15 @@
 
 mod support;
 
-use rdkafka::admin::{ConfigSource, ResourceSpecifier};
 use serde_json::Value;
 
 use support::cli::{self, failure, row, success};
-use support::kafka::{self, Admin};
+use support::kafka;
 use support::records::keyed_record;
 use support::Broker;
 
 const TOPIC: &str = "orders";
 const PRODUCED: usize = 10;
-
-/// The topic's own config overrides, as librdkafka's DescribeConfigs reports them.
-fn overrides(admin: &Admin, topic: &str) -> Vec<(String, String)> {
-    let results = futures::executor::block_on(
-        admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &kafka::admin_options()),
-    )
-    .expect("DescribeConfigs request");
-    let [Ok(resource)] = &results[..] else {
-        panic!("DescribeConfigs of {topic}: {results:?}");
-    };
-    let mut overrides: Vec<(String, String)> = resource
-        .entries
-        .iter()
-        .filter(|entry| entry.source == ConfigSource::DynamicTopic)
-        .map(|entry| (entry.name.clone(), entry.value.clone().unwrap_or_default()))
-        .collect();
-    overrides.sort();
-    overrides
-}
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|error| panic!("{error}: {text}"))
@@ -62,7 +42,7 @@ fn create_list_describe_alter_grow_and_delete_a_topic() {
     );
     kafka::wait_for_topics(&admin, &[(TOPIC, 3)]);
     assert_eq!(
-        overrides(&admin, TOPIC),
+        kafka::topic_overrides(&admin, TOPIC),
         [("retention.ms".to_string(), "86400000".to_string())]
     );
 
@@ -123,7 +103,7 @@ fn create_list_describe_alter_grow_and_delete_a_topic() {
         ],
     );
     assert_eq!(
-        overrides(&admin, TOPIC),
+        kafka::topic_overrides(&admin, TOPIC),
         [
             ("retention.bytes".to_string(), "1048576".to_string()),
             ("segment.ms".to_string(), "3600000".to_string()),

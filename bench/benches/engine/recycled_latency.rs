@@ -41,18 +41,13 @@ pub(super) fn recycled_latency(
         // The fill outruns eager retention's background deletions: let them leave their
         // spares, so the next rolls take recycled files.
         ex.run(glommio::timer::sleep(SPARES_SETTLE));
-        ex.run(shard.fixed_rate(batch, rate_per_s, LATENCY_WARM_UP));
-        let run = ex.run(shard.fixed_rate(batch, rate_per_s, LATENCY_MEASUREMENT));
-        ex.run(shard.delete());
         let how = if sharing {
             "sharing the device flush"
         } else {
             "each syncing its own files"
         };
-        out.push(Percentiles::of(
-            format!("{partitions}p in recycled files, {how}"),
-            run,
-        ));
+        let name = format!("{partitions}p in recycled files, {how}");
+        out.push(measure(ex, shard, batch, rate_per_s, name));
     }
     out
 }
@@ -98,20 +93,29 @@ pub(super) fn young_latency(
                 log.roll_now().await.expect("a roll");
             }
         });
-        ex.run(shard.fixed_rate(batch, rate_per_s, LATENCY_WARM_UP));
-        let run = ex.run(shard.fixed_rate(batch, rate_per_s, LATENCY_MEASUREMENT));
-        ex.run(shard.delete());
         let files = if prewrite {
             "pre-written files"
         } else {
             "fresh files"
         };
-        out.push(Percentiles::of(
-            format!("{partitions}p young logs in {files}"),
-            run,
-        ));
+        let name = format!("{partitions}p young logs in {files}");
+        out.push(measure(ex, shard, batch, rate_per_s, name));
     }
     out
+}
+
+/// Durable appends at `rate_per_s` after a warm-up, then the shard's logs deleted.
+fn measure(
+    ex: &LocalExecutor,
+    shard: Shard,
+    batch: &Rc<RecordBatch>,
+    rate_per_s: f64,
+    name: String,
+) -> Percentiles {
+    ex.run(shard.fixed_rate(batch, rate_per_s, LATENCY_WARM_UP));
+    let run = ex.run(shard.fixed_rate(batch, rate_per_s, LATENCY_MEASUREMENT));
+    ex.run(shard.delete());
+    Percentiles::of(name, run)
 }
 
 async fn open(root: &Path, partitions: usize, batch_bytes: usize, sharing: bool) -> Shard {

@@ -144,12 +144,11 @@ pub fn has_room_for(dir: &Path, bytes: u64) -> Result<bool, EngineError> {
     }
 }
 
-/// The size of `dir`'s filesystem, its free bytes, and what an unprivileged writer may still
-/// allocate (free less the blocks reserved for root: what Kafka calls usable space).
+/// The size of `dir`'s filesystem and what an unprivileged writer may still allocate (free
+/// less the blocks reserved for root: what Kafka calls usable space).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capacity {
     pub total_bytes: u64,
-    pub free_bytes: u64,
     pub available_bytes: u64,
 }
 
@@ -164,7 +163,6 @@ pub fn capacity(dir: &Path) -> Result<Capacity, EngineError> {
     };
     Ok(Capacity {
         total_bytes: (stat.f_blocks as u64).saturating_mul(block),
-        free_bytes: (stat.f_bfree as u64).saturating_mul(block),
         available_bytes: (stat.f_bavail as u64).saturating_mul(block),
     })
 }

@@ -14,10 +14,9 @@ use std::rc::Rc;
 use super::state::LogInner;
 use super::PartitionLog;
 use crate::error::EngineError;
-use crate::io::data_dir::capacity;
 use crate::io::SegmentFile;
-use crate::limits::{PAGE_BYTES, PREALLOCATE_FREE_MARGIN_BYTES, PREWRITE_WRITE_BYTES};
-use crate::segment::PREWRITE_SPARE_FILE;
+use crate::limits::{PAGE_BYTES, PREWRITE_WRITE_BYTES};
+use crate::segment::{leaves_free_margin, PREWRITE_SPARE_FILE};
 
 impl PartitionLog {
     /// After an append, with the append permit held: queues the pre-write of the spare if the
@@ -105,12 +104,7 @@ async fn prewrite(inner: &Rc<LogInner>) -> Prewrite {
             .segment_bytes
             .min(i32::MAX as u64)
             .next_multiple_of(PAGE_BYTES as u64);
-        // A fallocate that does not fit takes every free block while it tries: only with
-        // the margin to spare (see PREALLOCATE_FREE_MARGIN_BYTES).
-        let room = capacity(&inner.dir).is_ok_and(|c| {
-            c.available_bytes >= bytes.saturating_add(PREALLOCATE_FREE_MARGIN_BYTES)
-        });
-        if !room {
+        if leaves_free_margin(&inner.dir, bytes) != Some(true) {
             return Prewrite::NotStarted;
         }
         state.spare_in_making = true;

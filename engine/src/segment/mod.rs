@@ -92,15 +92,20 @@ pub fn preallocation_target(allocated: u64, needed: u64, cap: u64) -> u64 {
 /// growth step (a few per segment), so the `statfs` on the shard thread costs nothing that
 /// shows.
 pub fn fit_preallocation(dir: &Path, allocated: u64, target: u64, needed: u64) -> u64 {
-    let growth = target.saturating_sub(allocated);
-    // What an unprivileged writer may allocate: a root broker then reserves as it writes
-    // through the last reserve of its filesystem too (slower, never wrong).
-    match crate::io::data_dir::capacity(dir).map(|c| c.available_bytes) {
-        Ok(free) if free < growth.saturating_add(PREALLOCATE_FREE_MARGIN_BYTES) => {
-            needed.min(target)
-        }
+    match leaves_free_margin(dir, target.saturating_sub(allocated)) {
+        Some(false) => needed.min(target),
         _ => target,
     }
+}
+
+/// Whether allocating `bytes` more in `dir` would leave `PREALLOCATE_FREE_MARGIN_BYTES` free
+/// (None: the free space cannot be read). A fallocate that does not fit takes every free
+/// block while it tries. Judged by what an unprivileged writer may allocate: a root broker
+/// then reserves as it writes through the last reserve of its filesystem too (slower, never
+/// wrong).
+pub fn leaves_free_margin(dir: &Path, bytes: u64) -> Option<bool> {
+    let capacity = crate::io::data_dir::capacity(dir).ok()?;
+    Some(capacity.available_bytes >= bytes.saturating_add(PREALLOCATE_FREE_MARGIN_BYTES))
 }
 
 #[cfg(test)]

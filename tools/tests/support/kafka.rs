@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, ConfigSource, NewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -233,6 +235,25 @@ pub fn admin_options() -> AdminOptions {
     AdminOptions::new()
         .request_timeout(Some(TIMEOUT))
         .operation_timeout(Some(TIMEOUT))
+}
+
+/// The topic's own config overrides, sorted, as librdkafka's DescribeConfigs reports them.
+pub fn topic_overrides(admin: &Admin, topic: &str) -> Vec<(String, String)> {
+    let results = futures::executor::block_on(
+        admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &admin_options()),
+    )
+    .expect("DescribeConfigs request");
+    let [Ok(resource)] = &results[..] else {
+        panic!("DescribeConfigs of {topic}: {results:?}");
+    };
+    let mut overrides: Vec<(String, String)> = resource
+        .entries
+        .iter()
+        .filter(|entry| entry.source == ConfigSource::DynamicTopic)
+        .map(|entry| (entry.name.clone(), entry.value.clone().unwrap_or_default()))
+        .collect();
+    overrides.sort();
+    overrides
 }
 
 /// Creates a topic and fails the test unless the broker says it did.
