@@ -48,6 +48,10 @@ pub const IO_MEMORY_BYTES_MIN: usize = 1024 * 1024;
 /// and with `discard` trims, that many bytes), with the log's other metadata jobs in between.
 pub const ERASE_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 
+/// A log's list of waiters (appends, long polls) is pruned of abandoned ones once it holds
+/// this many, then whenever it doubles; live waiters are bounded by the requests in flight.
+pub const WAITERS_PRUNE_MIN: usize = 64;
+
 /// Largest read issued to the device for one fetch.
 pub const READ_CHUNK_BYTES_MAX: usize = 8 * 1024 * 1024;
 

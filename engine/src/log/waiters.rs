@@ -4,6 +4,8 @@
 
 use futures::channel::oneshot;
 
+use crate::limits::WAITERS_PRUNE_MIN;
+
 /// Why a wait ended without its threshold being reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WaitError {
@@ -16,6 +18,10 @@ pub enum WaitError {
 /// Waiters on one watermark, each with the value it waits for the watermark to reach.
 pub struct Waiters<T: Ord + Copy> {
     waiting: Vec<(T, oneshot::Sender<Result<(), WaitError>>)>,
+    /// `waiting` is pruned of waiters nobody listens to any more when it reaches this length:
+    /// a long poll that times out drops its receiver, and on a partition that receives nothing
+    /// its entry would otherwise stay for good, one per fetch.
+    prune_at: usize,
     /// Set by `fail_all`: the watermark will not move again, so a later wait ends at once.
     ended: Option<WaitError>,
 }
@@ -24,6 +30,7 @@ impl<T: Ord + Copy> Default for Waiters<T> {
     fn default() -> Self {
         Waiters {
             waiting: Vec::new(),
+            prune_at: WAITERS_PRUNE_MIN,
             ended: None,
         }
     }
@@ -38,9 +45,22 @@ impl<T: Ord + Copy> Waiters<T> {
             Some(error) => {
                 let _ = sender.send(Err(error.clone()));
             }
-            None => self.waiting.push((threshold, sender)),
+            None => {
+                if self.waiting.len() >= self.prune_at {
+                    self.waiting.retain(|(_, sender)| !sender.is_canceled());
+                    // Twice what is left: pruning stays amortised O(1) per wait however many
+                    // waiters are alive.
+                    self.prune_at = (2 * self.waiting.len()).max(WAITERS_PRUNE_MIN);
+                }
+                self.waiting.push((threshold, sender));
+            }
         }
         receiver
+    }
+
+    /// Entries held, including waiters whose receiver was dropped and not yet pruned.
+    pub fn len(&self) -> usize {
+        self.waiting.len()
     }
 
     /// Completes every waiter whose threshold is at most `watermark`.
@@ -63,7 +83,7 @@ impl<T: Ord + Copy> Waiters<T> {
     pub fn any_at_most(&self, watermark: T) -> bool {
         self.waiting
             .iter()
-            .any(|(threshold, _)| *threshold <= watermark)
+            .any(|(threshold, sender)| *threshold <= watermark && !sender.is_canceled())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -83,6 +103,43 @@ impl<T: Ord + Copy> Waiters<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waiters_whose_receiver_was_dropped_do_not_pile_up() {
+        let mut waiters: Waiters<u64> = Waiters::default();
+        let kept = waiters.wait(5);
+        // An idle partition long-polled over and over: every wait times out and is dropped.
+        for _ in 0..100 * WAITERS_PRUNE_MIN {
+            drop(waiters.wait(7));
+            assert!(waiters.len() <= WAITERS_PRUNE_MIN + 1, "{}", waiters.len());
+        }
+        drop(waiters.wait(3));
+        assert!(
+            !waiters.any_at_most(4),
+            "an abandoned waiter asks the flusher for nothing"
+        );
+        assert!(waiters.any_at_most(5));
+        waiters.release(5);
+        let mut kept = kept;
+        assert_eq!(
+            kept.try_recv(),
+            Ok(Some(Ok(()))),
+            "a live waiter survives pruning"
+        );
+    }
+
+    #[test]
+    fn live_waiters_are_all_kept_however_many() {
+        let mut waiters: Waiters<u64> = Waiters::default();
+        let receivers: Vec<_> = (0..10 * WAITERS_PRUNE_MIN as u64)
+            .map(|threshold| waiters.wait(threshold))
+            .collect();
+        assert_eq!(waiters.len(), receivers.len());
+        waiters.release(u64::MAX);
+        for mut receiver in receivers {
+            assert_eq!(receiver.try_recv(), Ok(Some(Ok(()))));
+        }
+    }
 
     #[test]
     fn a_wait_after_the_waiters_failed_ends_at_once_with_the_failure() {
