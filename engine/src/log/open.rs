@@ -24,7 +24,7 @@ use crate::error::EngineError;
 use crate::index::{IndexedBatch, OffsetIndex, SegmentIndexes, TimeIndex};
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
-use crate::limits::{PAGE_BYTES, RECOVERY_READ_BYTES};
+use crate::limits::{INDEX_FILE_BYTES_MAX, PAGE_BYTES, RECOVERY_READ_BYTES};
 use crate::segment::appender::Appender;
 use crate::segment::scan::{peek_batch, scan_valid, ScanEnd};
 use crate::segment::{
@@ -57,8 +57,10 @@ pub(crate) async fn open(
         while index < bases.len() {
             let base = bases[index];
             let next_base = bases.get(index + 1).copied();
-            let mut segment =
-                recover_segment(dir, base, &faults, &config, next_base.is_none()).await?;
+            let Recovered {
+                mut segment,
+                index_files_current,
+            } = recover_segment(dir, base, &faults, &config, next_base.is_none()).await?;
             if let Some(next_base) = next_base.filter(|&next| segment.next_offset != next) {
                 // A closed segment whose batches end before the next segment begins: a crash
                 // after a roll, before the old segment's last writes. As in Kafka, the log
@@ -80,7 +82,10 @@ pub(crate) async fn open(
                 continue;
             }
             // Recovery may have cut or extended the indexes: the files start over from them.
-            if let Err(error) = rewrite_index_files(dir, &mut segment) {
+            if index_files_current {
+                segment.persisted_index_entries =
+                    (segment.indexes.offset.len(), segment.indexes.time.len());
+            } else if let Err(error) = rewrite_index_files(dir, &mut segment) {
                 // A full disk: the log still opens and serves its data. No index file is left
                 // to disagree with the data (the active segment's starts over at its next
                 // sync, with every entry); the next open rebuilds the missing ones.
@@ -180,12 +185,29 @@ fn list_segments(dir: &Path) -> Result<Vec<i64>, EngineError> {
     Ok(bases)
 }
 
-fn load_indexes(dir: &Path, base: i64, config: &LogConfig) -> Result<SegmentIndexes, String> {
-    let read = |suffix| std::fs::read(segment_path(dir, base, suffix)).map_err(|e| e.to_string());
-    let offset = OffsetIndex::from_bytes(&read(INDEX_SUFFIX)?, base, config.index_interval_bytes)
+/// A segment's index files as found on disk: what recovery starts from, and what it compares
+/// its result with to know whether the files must be written again.
+struct LoadedIndexes {
+    indexes: SegmentIndexes,
+    offset_bytes: Vec<u8>,
+    time_bytes: Vec<u8>,
+}
+
+fn load_indexes(dir: &Path, base: i64, config: &LogConfig) -> Result<LoadedIndexes, String> {
+    let read = |suffix| {
+        crate::segment::read_bounded(&segment_path(dir, base, suffix), INDEX_FILE_BYTES_MAX)
+            .map_err(|e| e.to_string())
+    };
+    let offset_bytes = read(INDEX_SUFFIX)?;
+    let time_bytes = read(TIME_INDEX_SUFFIX)?;
+    let offset = OffsetIndex::from_bytes(&offset_bytes, base, config.index_interval_bytes)
         .map_err(|e| e.to_string())?;
-    let time = TimeIndex::from_bytes(&read(TIME_INDEX_SUFFIX)?, base).map_err(|e| e.to_string())?;
-    Ok(SegmentIndexes::from_indexes(offset, time))
+    let time = TimeIndex::from_bytes(&time_bytes, base).map_err(|e| e.to_string())?;
+    Ok(LoadedIndexes {
+        indexes: SegmentIndexes::from_indexes(offset, time),
+        offset_bytes,
+        time_bytes,
+    })
 }
 
 /// Result of scanning part of a segment.
@@ -263,7 +285,7 @@ async fn recover_segment(
     faults: &Option<Rc<crate::io::FaultPlan>>,
     config: &LogConfig,
     active: bool,
-) -> Result<Segment, EngineError> {
+) -> Result<Recovered, EngineError> {
     let file = Rc::new(
         SegmentFile::open(&segment_path(dir, base, LOG_SUFFIX), false, faults.clone()).await?,
     );
@@ -271,9 +293,13 @@ async fn recover_segment(
     let fresh_indexes = || SegmentIndexes::new(base, config.index_interval_bytes);
     // Missing or unreadable index files are rebuilt by the scan below, from the segment start.
     // The next offset is known only after the scan, which checks the time index against it.
+    let mut on_disk = None;
     let mut indexes = match load_indexes(dir, base, config) {
-        Ok(indexes) => match indexes.sanity_check(size, i64::MAX) {
-            Ok(()) => indexes,
+        Ok(loaded) => match loaded.indexes.sanity_check(size, i64::MAX) {
+            Ok(()) => {
+                on_disk = Some((loaded.offset_bytes, loaded.time_bytes));
+                loaded.indexes
+            }
             Err(error) => {
                 tracing::warn!(dir = %dir.display(), base, %error, "rebuilding the indexes of a segment");
                 fresh_indexes()
@@ -351,7 +377,14 @@ async fn recover_segment(
         .next()
         .map(|e| e.timestamp)
         .or(scanned.first_timestamp);
-    Ok(Segment {
+    // Files that already hold exactly the recovered entries (every segment after a clean
+    // close, every closed one after most crashes) are not written again: rewriting them all,
+    // each with its fdatasync, made opening cost grow with the whole log.
+    let index_files_current = on_disk.is_some_and(|(offset_bytes, time_bytes)| {
+        offset_bytes == scanned.indexes.offset.to_bytes()
+            && time_bytes == scanned.indexes.time.to_bytes()
+    });
+    let segment = Segment {
         base_offset: base,
         file,
         readable_len: data_len,
@@ -364,7 +397,18 @@ async fn recover_segment(
         persisted_index_entries: (0, 0),
         start_total: 0,
         recycled: false,
+    };
+    Ok(Recovered {
+        segment,
+        index_files_current,
     })
+}
+
+/// A segment as recovery left it.
+struct Recovered {
+    segment: Segment,
+    /// The index files on disk hold exactly the segment's index entries.
+    index_files_current: bool,
 }
 
 /// The partial page before `data_end`, which the appender rewrites on its next write.

@@ -12,6 +12,7 @@ use super::append::producer_batch;
 use crate::error::EngineError;
 use crate::io::SegmentFile;
 use crate::limits::{RECOVERY_READ_BYTES, SNAPSHOTS_RETAINED};
+use crate::producer_state::snapshot::SNAPSHOT_BYTES_MAX;
 use crate::producer_state::{AppendedBatch, ProducerStateTable};
 use crate::segment::scan::peek_batch;
 
@@ -76,14 +77,24 @@ pub(crate) async fn rebuild(
     segments: &[(i64, Rc<SegmentFile>, u64)],
     end: i64,
 ) -> Result<ProducerStateTable, EngineError> {
+    // A snapshot beyond the recovered end describes batches the crash lost (a roll's snapshot
+    // is written before the old segment's last writes complete). Kept, it would be taken for
+    // the state once the log grows past its offset again, and its lost batches would pass
+    // for duplicates: removed before anything is appended.
+    remove_after(dir, end)?;
     let mut candidates = list(dir)?;
     candidates.sort_unstable_by(|a, b| b.cmp(a));
     let (mut table, from) = candidates
         .into_iter()
-        .filter(|&offset| offset <= end)
         .find_map(|offset| {
             let path = crate::segment::segment_path(dir, offset, SNAPSHOT_SUFFIX);
-            let bytes = std::fs::read(&path).ok()?;
+            let bytes = match crate::segment::read_bounded(&path, SNAPSHOT_BYTES_MAX) {
+                Ok(bytes) => bytes,
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "ignoring an unreadable producer snapshot");
+                    return None;
+                }
+            };
             match ProducerStateTable::decode_snapshot(&bytes) {
                 Ok((table, next_offset)) if next_offset == offset => Some((table, offset)),
                 Ok(_) => None,

@@ -25,6 +25,24 @@ pub const SPARE_SEGMENT_FILE: &str = "spare-segment";
 pub const PREWRITE_SPARE_FILE: &str = "spare-segment.prewrite";
 
 /// `<dir>/<base_offset:020>.<suffix>`, Kafka's naming.
+/// Reads a whole metadata file (an index, a producer snapshot) of at most `max` bytes. A
+/// longer one is refused before more is read: its length comes from the disk, and a corrupt or
+/// foreign file must not size an allocation.
+pub fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("longer than the {max} bytes such a file may hold"),
+        ));
+    }
+    Ok(bytes)
+}
+
 pub fn segment_path(dir: &Path, base_offset: i64, suffix: &str) -> PathBuf {
     dir.join(format!("{base_offset:020}.{suffix}"))
 }
@@ -111,6 +129,22 @@ pub fn leaves_free_margin(dir: &Path, bytes: u64) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metadata_file_longer_than_its_bound_is_refused_whole() {
+        // Plain buffered reads: any filesystem will do, tmpfs included.
+        let dir = std::env::temp_dir().join(format!("pinlog-read-bounded-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("00000000000000000000.index");
+        // Sparse: a corrupt length costs the disk nothing, and must cost memory nothing.
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(1 << 30).unwrap();
+        let error = read_bounded(&path, 4096).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        file.set_len(4096).unwrap();
+        assert_eq!(read_bounded(&path, 4096).unwrap().len(), 4096);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn preallocation_doubles_from_the_first_step_to_the_largest_then_stays_there() {

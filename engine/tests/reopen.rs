@@ -1,0 +1,198 @@
+//! What opening a log leaves behind: index files that recovery found exact are not written
+//! again (opening cost follows the unflushed tail, not the log), and a producer snapshot that a
+//! crash made stale does not come back to life once the log grows past it.
+
+mod support;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use pinlog_engine::{Durability, LogConfig, PartitionLog, ShardStorage};
+use pinlog_protocol::records::{Batches, Compression, ProducerFields, RecordBatch};
+use support::{batch, batch_with, run, test_dir};
+
+fn small_segments() -> LogConfig {
+    LogConfig {
+        segment_bytes: 2 * 1024,
+        index_interval_bytes: 256,
+        // The batches carry old timestamps: retention by time would delete what is reopened.
+        retention_eager: false,
+        ..LogConfig::default()
+    }
+}
+
+fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<(String, u64)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.path().extension().is_some_and(|x| x == suffix))
+        .map(|entry| {
+            let inode = entry.metadata().unwrap().ino();
+            (entry.file_name().to_string_lossy().into_owned(), inode)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_clean_reopen_writes_no_index_file_again() {
+    let dir = test_dir("reopen-indexes");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let path = dir.join("t-0");
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        for first in (0..400).step_by(4) {
+            log.append(&[batch(first, 4)], Durability::Durable, 0)
+                .await
+                .unwrap();
+        }
+        assert!(log.segment_count() > 5);
+        log.close().await.unwrap();
+        let before = [
+            files_with_suffix(&path, "index"),
+            files_with_suffix(&path, "timeindex"),
+        ];
+        assert!(before[0]
+            .iter()
+            .any(|(name, _)| name != "00000000000000000000.index"));
+
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        let after = [
+            files_with_suffix(&path, "index"),
+            files_with_suffix(&path, "timeindex"),
+        ];
+        // An atomic rewrite renames a new file over the old one: a new inode.
+        assert_eq!(before, after, "index files were written again");
+        // They are still what the log uses: reads through them and appends after them work.
+        let read = log.read(200, 1).await.unwrap();
+        let first = Batches::new(read.chunks[0].clone())
+            .next()
+            .unwrap()
+            .unwrap();
+        assert!(first.base_offset() <= 200 && first.last_offset() >= 200);
+        log.append(&[batch(400, 4)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert_eq!(log.log_end_offset(), 404);
+        log.close().await.unwrap();
+    });
+}
+
+fn producer_batch(producer_id: i64, sequence: i32) -> RecordBatch {
+    let producer = ProducerFields {
+        producer_id,
+        producer_epoch: 0,
+        base_sequence: sequence,
+    };
+    batch_with(
+        sequence as u64,
+        4,
+        Compression::None,
+        producer,
+        1_700_000_000_000,
+    )
+}
+
+/// (byte position, base offset) of every batch of the segment file at `path`.
+fn batch_positions(path: &Path) -> Vec<(u64, i64)> {
+    let bytes = bytes::Bytes::from(std::fs::read(path).unwrap());
+    let mut position = 0u64;
+    let mut batches = Vec::new();
+    for batch in Batches::new(bytes) {
+        let Ok(batch) = batch else { break };
+        batches.push((position, batch.base_offset()));
+        position += batch.size_bytes() as u64;
+    }
+    batches
+}
+
+#[test]
+fn a_snapshot_beyond_a_crashed_tail_is_not_used_once_the_log_grows_past_it() {
+    const FIRST: i64 = 7001;
+    const SECOND: i64 = 7002;
+    let dir = test_dir("reopen-stale-snapshot");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let path = dir.join("t-0");
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        let mut sequence = 0;
+        while log.segment_count() < 3 {
+            log.append(&[producer_batch(FIRST, sequence)], Durability::Durable, 0)
+                .await
+                .unwrap();
+            sequence += 4;
+        }
+        drop(log);
+        // The crash lost the tail: the newest segment never reached the disk, nor the last
+        // two batches of the one before; the snapshot its roll wrote did.
+        let snapshots = files_with_suffix(&path, "snapshot");
+        let (newest, _) = snapshots.last().expect("a roll wrote a snapshot");
+        let rolled_at: i64 = newest.trim_end_matches(".snapshot").parse().unwrap();
+        let logs = files_with_suffix(&path, "log");
+        let (last, _) = logs.last().unwrap();
+        assert_eq!(last, &format!("{rolled_at:020}.log"));
+        for suffix in ["log", "index", "timeindex"] {
+            // The new segment's index files may not exist yet.
+            let _ = std::fs::remove_file(path.join(format!("{rolled_at:020}.{suffix}")));
+        }
+        let (previous, _) = &logs[logs.len() - 2];
+        let previous = path.join(previous);
+        let batches = batch_positions(&previous);
+        let (cut_at, recovered_end) = batches[batches.len() - 2];
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&previous)
+            .unwrap()
+            .set_len(cut_at)
+            .unwrap();
+
+        // Large segments from here on: the log grows past the stale snapshot without a roll.
+        let large = LogConfig {
+            segment_bytes: 1 << 20,
+            ..small_segments()
+        };
+        let log = PartitionLog::open(&storage, &path, large.clone())
+            .await
+            .unwrap();
+        assert_eq!(log.log_end_offset(), recovered_end);
+        let next_sequence = recovered_end as i32;
+        // Another producer takes the log past the offset of the stale snapshot; then a crash.
+        let mut other = 0;
+        while log.log_end_offset() <= rolled_at + 8 {
+            log.append(&[producer_batch(SECOND, other)], Durability::Durable, 0)
+                .await
+                .unwrap();
+            other += 4;
+        }
+        drop(log);
+
+        let log = PartitionLog::open(&storage, &path, large).await.unwrap();
+        let end = log.log_end_offset();
+        // The first producer's batches after `recovered_end` were lost: its next sequence is
+        // new, not a duplicate of a batch the stale snapshot remembers.
+        let outcome = log
+            .append(
+                &[producer_batch(FIRST, next_sequence)],
+                Durability::Durable,
+                0,
+            )
+            .await
+            .expect("the first producer's next batch is appended");
+        assert!(!outcome.duplicate, "a lost batch taken for a duplicate");
+        assert_eq!(outcome.base_offset, end);
+        // And the second producer's state came through the crash whole.
+        let retry = log
+            .append(&[producer_batch(SECOND, other - 4)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert!(retry.duplicate);
+        log.close().await.unwrap();
+    });
+}
