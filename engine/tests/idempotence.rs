@@ -290,6 +290,18 @@ fn flush_messages_and_flush_ms_sync_without_durable_appends() {
             (1..=20).contains(&synced),
             "flush.messages=5 over 20 records: {synced} syncs"
         );
+        // Bursts of appends that interleave with the syncs: once a burst is written, fewer
+        // than flush.messages records stay unsynced.
+        for round in 0..20u64 {
+            let batches: Vec<_> = (0..7).map(|i| [batch(100 + 7 * round + i, 1)]).collect();
+            let appends = batches
+                .iter()
+                .map(|batch| log.append(batch, Durability::Written, 0));
+            for outcome in futures::future::join_all(appends).await {
+                outcome.unwrap();
+            }
+            wait_until(|| log.unflushed_messages() < 5).await;
+        }
 
         let config = LogConfig {
             flush_ms: Some(30),

@@ -142,7 +142,6 @@ impl PartitionLog {
                 };
                 state.producers.record(&producer_batch(batch), &appended);
             }
-            state.unsynced_records += u64::from(batch.records_count().max(0) as u32);
             self.inner.cache.borrow_mut().insert_parts(
                 self.inner.id,
                 next,

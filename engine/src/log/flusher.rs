@@ -177,7 +177,7 @@ fn sync_due(state: &super::state::LogState) -> bool {
     if state
         .config
         .flush_messages
-        .is_some_and(|n| state.unsynced_records >= n)
+        .is_some_and(|n| (state.high_watermark - state.synced_offset).max(0) as u64 >= n)
     {
         return true;
     }
@@ -277,7 +277,7 @@ fn start_sync(inner: &Rc<LogInner>) {
 }
 
 async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
-    let (files, target, records, dir_unsynced) = {
+    let (files, target, target_offset, dir_unsynced) = {
         let mut state = inner.state.borrow_mut();
         // Taken with the target: a write counted in it has noted its metadata already.
         let files: Vec<(Rc<SegmentFile>, bool)> = std::mem::take(&mut state.dirty_files)
@@ -290,7 +290,8 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
         (
             files,
             state.written_total,
-            state.unsynced_records,
+            // Moves with `written_total` (`advance_written`): the records the target holds.
+            state.high_watermark,
             std::mem::take(&mut state.background.dir_unsynced),
         )
     };
@@ -315,7 +316,7 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
     // finds its index entries.
     persist_active_index_tail(inner)?;
     let mut state = inner.state.borrow_mut();
-    state.unsynced_records = state.unsynced_records.saturating_sub(records);
+    state.synced_offset = state.synced_offset.max(target_offset);
     state.unsynced_since_ms = if state.written_total > target {
         Some(now_ms())
     } else {

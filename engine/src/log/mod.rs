@@ -126,6 +126,13 @@ impl PartitionLog {
         self.inner.state.borrow().size_bytes()
     }
 
+    /// Records appended but not yet synced (Kafka's `unflushedMessages`, what `flush.messages`
+    /// bounds).
+    pub fn unflushed_messages(&self) -> i64 {
+        let state = self.inner.state.borrow();
+        state.next_offset - state.synced_offset
+    }
+
     pub fn segment_count(&self) -> usize {
         self.inner.state.borrow().segments.len()
     }

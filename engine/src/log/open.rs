@@ -137,7 +137,7 @@ pub(crate) async fn open(
         written_waiters: Waiters::default(),
         durable_waiters: Waiters::default(),
         data_waiters: Waiters::default(),
-        unsynced_records: 0,
+        synced_offset: next_offset,
         unsynced_since_ms: None,
         failed: None,
         failed_for_space: false,
@@ -556,6 +556,7 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     state.appender = Appender::new(&file, data_len, &tail);
     state.next_offset = new_end;
     state.high_watermark = state.high_watermark.min(new_end);
+    state.synced_offset = new_end;
     if state.log_start_offset > new_end {
         state.log_start_offset = new_end;
         write_log_start(&inner.dir, new_end)?;

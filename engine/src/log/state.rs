@@ -123,7 +123,10 @@ pub(crate) struct LogState {
     pub durable_waiters: Waiters<u64>,
     /// Long-polling readers, by the offset they wait for the high watermark to pass.
     pub data_waiters: Waiters<i64>,
-    pub unsynced_records: u64,
+    /// Records before this offset are durable (Kafka's recovery point): `flush.messages`
+    /// counts the written records from here, so a record written after a sync began is never
+    /// taken for synced by it.
+    pub synced_offset: i64,
     pub unsynced_since_ms: Option<u64>,
     pub failed: Option<String>,
     /// The failure was a full disk: the log may take writes again once there is room
