@@ -62,3 +62,24 @@ fn an_invalid_log_filter_stops_with_one_line() {
     let stderr = single_error_line(&pinlog(&["--log-level", "pinlog=loud", "serve"]));
     assert!(stderr.contains("invalid log filter"), "{stderr}");
 }
+
+#[test]
+fn a_usage_error_is_one_line_with_exit_code_2() {
+    for args in [
+        &["topic", "create", "--bogus", "t"][..],
+        &["consume", "--offset", "not-a-number", "t"][..],
+        &["no-such-command"][..],
+    ] {
+        let output = pinlog(args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("pinlog: error: "), "{args:?}: {stderr}");
+        assert!(stderr.trim_end().ends_with("(see --help)"), "{stderr}");
+        assert!(!stderr.contains("Usage:"), "{stderr}");
+    }
+    // Help still prints whole, on stdout, with success.
+    let output = pinlog(&["topic", "create", "--help"]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).lines().count() > 3);
+}
