@@ -28,7 +28,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     let outcome = match cli.command {
         Command::Produce(args) => load(Kind::Produce, &args),
         Command::Consume(args) => load(Kind::Consume, &args),
@@ -44,6 +44,40 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line, or exit: help and version print as clap prints them; a usage error is
+/// one line on stderr (pinlog-bench: error: ...) and exit code 2, like every other error's one line.
+fn parse_command_line() -> Cli {
+    let error = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(error) => error,
+    };
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        error.exit();
+    }
+    // clap's text: "error: ...", tips, then a usage block and a pointer to --help.
+    let rendered = error.render().to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:"))
+        .filter(|line| !line.is_empty())
+        .map(|line| line.strip_prefix("error: ").unwrap_or(line))
+        .collect();
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "pinlog-bench: error: {} (see --help)",
+        parts.join("; ")
+    );
+    std::process::exit(2);
 }
 
 /// Runs a workload kind, prints the table and writes the files asked for.

@@ -5,35 +5,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::Validator;
 use pinlog_bench::report::{
     read_json, summarize, HostInfo, Recorder, Report, ReportError, RunResult, ToolInfo,
     REPORT_SCHEMA_VERSION,
 };
 use serde_json::Value;
-
-const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
-
-struct Validator {
-    schemas: boon::Schemas,
-    index: boon::SchemaIndex,
-}
-
-impl Validator {
-    fn new() -> Validator {
-        let mut schemas = boon::Schemas::new();
-        let mut compiler = boon::Compiler::new();
-        let index = compiler
-            .compile(SCHEMA_PATH, &mut schemas)
-            .unwrap_or_else(|error| panic!("the committed schema does not compile: {error:#}"));
-        Validator { schemas, index }
-    }
-
-    fn check(&self, document: &Value) -> Result<(), String> {
-        self.schemas
-            .validate(document, self.index)
-            .map_err(|error| format!("{error}"))
-    }
-}
 
 fn as_json(report: &Report) -> Value {
     serde_json::to_value(report).expect("a report serialises")

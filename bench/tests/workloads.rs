@@ -2,6 +2,7 @@
 //! that must exit 0, write a report that parses, move every acknowledged record end to end,
 //! and keep a fixed rate.
 
+mod common;
 mod support;
 
 use std::path::Path;
@@ -62,7 +63,19 @@ fn bench(broker: &Broker, kind: &str, client: &str, args: &[&str]) -> Report {
     read_report(&json)
 }
 
+/// The report the run wrote, checked against the committed schema first: the files CI keeps
+/// are the ones that must validate, not only reports built in a test.
 fn read_report(path: &Path) -> Report {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let document: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    if let Err(error) = common::Validator::new().check(&document) {
+        panic!(
+            "{} does not validate against the schema: {error}",
+            path.display()
+        );
+    }
     read_json(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
@@ -243,4 +256,19 @@ fn every_kind_completes_with_rdkafka() {
 #[test]
 fn every_kind_completes_with_pinlog() {
     every_kind_completes("pinlog");
+}
+
+#[test]
+fn a_record_bound_run_that_ends_inside_its_warm_up_fails_instead_of_reporting_zeros() {
+    let broker = Broker::start("inside-warmup");
+    let output = Command::new(env!("CARGO_BIN_EXE_pinlog-bench"))
+        .args(["produce", "--bootstrap", broker.bootstrap(), "--quiet"])
+        .args(["--topic", "warm", "--records", "50", "--warmup", "60s"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pinlog-bench");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing measured"), "{stderr}");
+    assert!(stderr.contains("--warmup 0"), "{stderr}");
 }

@@ -31,6 +31,9 @@ pub const PRODUCE_REQUEST_BYTES_MAX: u64 = 1024 * 1024;
 pub const LINGER_MS_MAX: u64 = 10_000;
 /// Most repetitions.
 pub const REPEAT_MAX: u32 = 100;
+/// Slowest `--rate`: one record per 1000 s. Slower schedules would push due times past what
+/// the clock can add.
+pub const RATE_MIN: f64 = 0.001;
 /// Duration of a run when neither `--duration` nor `--records` is given.
 pub const DURATION_DEFAULT: Duration = Duration::from_secs(10);
 
@@ -189,8 +192,16 @@ pub enum ArgsError {
         min: String,
         max: String,
     },
-    #[error("--rate must be a positive number of records per second, not {0}")]
+    #[error("--rate must be a number of records per second of at least {RATE_MIN}, not {0}")]
     Rate(f64),
+    #[error("--plot {0}: only SVG is drawn, name the file *.svg")]
+    PlotFormat(PathBuf),
+    #[error("--{option} {path}: {parent} is not a directory")]
+    NoDirectory {
+        option: &'static str,
+        path: PathBuf,
+        parent: PathBuf,
+    },
     #[error("--topic must not be empty")]
     EmptyTopic,
 }
@@ -215,12 +226,32 @@ impl LoadArgs {
             });
         }
         if let Some(rate) = self.rate {
-            if !(rate.is_finite() && rate > 0.0) {
+            if !(rate.is_finite() && rate >= RATE_MIN) {
                 return Err(ArgsError::Rate(rate));
             }
         }
         if self.topic.is_empty() {
             return Err(ArgsError::EmptyTopic);
+        }
+        // Checked before the run, not after minutes of it.
+        if let Some(path) = &self.plot {
+            let is_svg = path
+                .extension()
+                .is_some_and(|extension| extension.eq_ignore_ascii_case("svg"));
+            if !is_svg {
+                return Err(ArgsError::PlotFormat(path.clone()));
+            }
+        }
+        for (option, path) in [("json", &self.json), ("plot", &self.plot)] {
+            let Some(path) = path else { continue };
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if let Some(parent) = parent.filter(|parent| !parent.is_dir()) {
+                return Err(ArgsError::NoDirectory {
+                    option,
+                    path: path.clone(),
+                    parent: parent.to_path_buf(),
+                });
+            }
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use self::args::{ArgsError, ClientKind, LoadArgs};
 use self::plan::{Plan, TopicPartition};
+use self::units::HumanDuration;
 use crate::report::{self, Report, RunResult, ToolInfo, REPORT_SCHEMA_VERSION};
 
 /// The workload kinds, as the subcommands name them.
@@ -55,7 +56,7 @@ impl Kind {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
-    #[error("{0}")]
+    #[error(transparent)]
     Args(#[from] ArgsError),
     #[error("{client} client: {detail}")]
     Client {
@@ -95,6 +96,14 @@ pub enum WorkloadError {
     Pin { core: usize, source: std::io::Error },
     #[error("a {0} thread panicked")]
     Panicked(&'static str),
+    #[error(
+        "{workload}: nothing measured: every record completed within the {warmup} warm-up; \
+         give --warmup 0 to measure all of --records, or more records"
+    )]
+    NothingMeasured {
+        workload: String,
+        warmup: HumanDuration,
+    },
 }
 
 /// Runs `kind` `--repeat` times and assembles the report.
@@ -108,6 +117,16 @@ pub fn run(kind: Kind, args: &LoadArgs) -> Result<Report, WorkloadError> {
             Kind::Consume => consume::run(args)?,
             Kind::EndToEnd => end_to_end::run(args)?,
         };
+        // A record-bound run can end inside its warm-up, and a report of zeros would pass for
+        // a measurement (a duration-bound one always measures its duration).
+        if args.records.is_some() {
+            if let Some(empty) = workloads.iter().find(|workload| workload.records == 0) {
+                return Err(WorkloadError::NothingMeasured {
+                    workload: empty.name.clone(),
+                    warmup: args.warmup,
+                });
+            }
+        }
         runs.push(RunResult {
             repetition,
             workloads,

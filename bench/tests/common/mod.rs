@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use serde_json::Value;
+
 use pinlog_bench::report::{
     summarize, write_json, HostInfo, LatencySummary, PercentilePoint, Report, RunResult,
     SecondSample, ToolInfo, WorkloadResult, REPORT_SCHEMA_VERSION,
@@ -116,4 +118,30 @@ pub fn write(report: &Report, directory: &std::path::Path, name: &str) -> PathBu
     let path = directory.join(name);
     write_json(report, &path).expect("write the report");
     path
+}
+
+/// The committed schema every report must validate against.
+pub const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
+
+/// The committed JSON schema, compiled once per test.
+pub struct Validator {
+    schemas: boon::Schemas,
+    index: boon::SchemaIndex,
+}
+
+impl Validator {
+    pub fn new() -> Validator {
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        let index = compiler
+            .compile(SCHEMA_PATH, &mut schemas)
+            .unwrap_or_else(|error| panic!("the committed schema does not compile: {error:#}"));
+        Validator { schemas, index }
+    }
+
+    pub fn check(&self, document: &Value) -> Result<(), String> {
+        self.schemas
+            .validate(document, self.index)
+            .map_err(|error| format!("{error}"))
+    }
 }
