@@ -197,6 +197,34 @@ fn a_clean_data_directory_passes_and_each_kind_of_damage_is_reported() {
     assert!(line.contains("is not the start of a valid batch"), "{line}");
     flip_byte(&index, 8 + 7);
 
+    // Header fields outside the CRC: the first batch's baseOffset against the file name, a
+    // middle batch's baseOffset against the batch before it, a leader epoch that goes back.
+    let first = batches[0]["position"].as_u64().expect("position");
+    for (byte, expected) in [
+        (first + 7, "above the segment's base offset 0"),
+        (third + 6, "skips offsets"),
+        (third + 12, "partitionLeaderEpoch"),
+    ] {
+        flip_byte(&log, byte);
+        let output = dump(&[log.to_str().expect("path")]);
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let error = single_error_line(&["dump-log"], output);
+        assert!(error.contains("1 corrupt"), "byte {byte}: {error}");
+        let corrupt: Vec<_> = text.lines().filter(|l| l.contains("CORRUPT")).collect();
+        assert_eq!(corrupt.len(), 1, "byte {byte}: {text}");
+        assert!(corrupt[0].contains(expected), "byte {byte}: {}", corrupt[0]);
+        assert!(corrupt[0].contains("crc_valid: true"), "{}", corrupt[0]);
+        flip_byte(&log, byte);
+    }
+
+    // Indexes whose segment file is gone: an inconsistency, not a note.
+    let moved = log.with_extension("moved");
+    fs::rename(&log, &moved).expect("moving the segment away");
+    let output = dump(&[data_arg]);
+    let error = single_error_line(&["dump-log"], output);
+    assert!(error.contains("index inconsistenc"), "{error}");
+    fs::rename(&moved, &log).expect("moving the segment back");
+
     // A batchLength that runs past the end of the file: reported, the scan stops, no panic.
     let last = batches.last().expect("a batch")["position"]
         .as_u64()

@@ -144,9 +144,10 @@ fn dump_partition(
             report.file(&log, "log").map_err(DumpLogError::Output)?;
             Some(scan_log(&log, options, report)?)
         } else {
+            // Indexes without their data: the segment was lost (or deleted by hand).
             report
-                .note(&format!(
-                    "{}: no segment file; indexes checked for order only",
+                .index_problem(&format!(
+                    "{}: missing; its indexes are checked for order only",
                     log.display()
                 ))
                 .map_err(DumpLogError::Output)?;
@@ -216,7 +217,13 @@ fn scan_log(
         .metadata()
         .map_err(|source| open_error(path, source))?
         .len();
-    let scanned = segment::scan(path, &file, len, options, report)?;
+    let base = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(parse_segment_name)
+        .map(|(base, _)| base)
+        .ok_or_else(|| DumpLogError::NotASegmentFile(path.to_path_buf()))?;
+    let scanned = segment::scan(path, &file, len, base, options, report)?;
     if scanned.spans.is_none() {
         report
             .note(&format!(

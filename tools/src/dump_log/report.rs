@@ -70,6 +70,7 @@ impl<W: Write> Report<W> {
             "position": position,
             "base_offset": batch.base_offset(),
             "last_offset": batch.last_offset(),
+            "partition_leader_epoch": batch.partition_leader_epoch(),
             "count": batch.records_count(),
             "first_timestamp": batch.base_timestamp(),
             "max_timestamp": batch.max_timestamp(),
@@ -87,12 +88,13 @@ impl<W: Write> Report<W> {
         });
         let text = || {
             let mut line = format!(
-                "position: {position} base_offset: {} last_offset: {} count: {} \
+                "position: {position} base_offset: {} last_offset: {} leader_epoch: {} count: {} \
                  first_timestamp: {} max_timestamp: {} producer_id: {} producer_epoch: {} \
                  base_sequence: {} compression: {compression} control: {} transactional: {} \
                  size: {} crc: {:#010x} crc_valid: {crc_valid}",
                 batch.base_offset(),
                 batch.last_offset(),
+                batch.partition_leader_epoch(),
                 batch.records_count(),
                 batch.base_timestamp(),
                 batch.max_timestamp(),

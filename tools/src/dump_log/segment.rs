@@ -51,18 +51,24 @@ pub struct ScanOptions {
     pub print_records: bool,
 }
 
-/// Scans `file` (at `path`, of `len` bytes), reporting each batch; a read error is returned, corruption
-/// only reported.
+/// Scans `file` (at `path`, of `len` bytes, named for `segment_base`), reporting each batch; a
+/// read error is returned, corruption only reported.
+///
+/// Beyond what the CRC covers, it checks the header fields the CRC does not: the batches'
+/// offsets follow each other from the segment's base offset without a gap (pinlog gives every
+/// record an offset and never compacts), and partition leader epochs never go back.
 pub fn scan(
     path: &Path,
     file: &File,
     len: u64,
+    segment_base: i64,
     options: ScanOptions,
     report: &mut Report<impl Write>,
 ) -> Result<Scanned, super::DumpLogError> {
     let mut spans = Some(Vec::new());
     let mut position = 0u64;
-    let mut next_offset: Option<i64> = None;
+    let mut next_offset = segment_base;
+    let mut leader_epoch = i32::MIN;
     let mut max_timestamp_so_far = i64::MIN;
     let print = |report: &mut Report<_>, what: Finding| -> std::io::Result<()> {
         match what {
@@ -137,23 +143,37 @@ pub fn scan(
                 return Ok(Scanned { spans });
             }
         };
+        let expected = next_offset;
+        if let Ok(span) = offsets(&batch) {
+            // The batches after this one are judged as if it sat where it should: one damaged
+            // baseOffset is one problem, not one per batch after it.
+            next_offset = match follows(&span, expected, position == 0) {
+                Ok(()) => span.next,
+                Err(_) => expected.saturating_add(span.last - span.base + 1),
+            };
+        }
         let checked = batch
             .validate_header()
             .map_err(|e| e.to_string())
-            .and_then(|()| offsets(&batch));
-        let checked = match (checked, next_offset) {
-            (Ok(span), Some(expected)) if span.base < expected => Err(format!(
-                "baseOffset {} goes back: the previous batch ended before {expected}",
-                span.base
-            )),
-            (checked, _) => checked,
-        };
+            .and_then(|()| offsets(&batch))
+            .and_then(|span| {
+                follows(&span, expected, position == 0)?;
+                let epoch = batch.partition_leader_epoch();
+                if epoch < leader_epoch {
+                    return Err(format!(
+                        "partitionLeaderEpoch {epoch} goes back: the batch before has \
+                         {leader_epoch} (the field is outside the CRC; one of the two is wrong)"
+                    ));
+                }
+                Ok(span)
+            });
+        // Each batch is compared with the one before it only: a damaged epoch is one problem.
+        leader_epoch = batch.partition_leader_epoch();
         let problem = checked.as_ref().err().cloned();
         print(report, Finding::Batch(position, batch.clone(), problem))
             .map_err(super::DumpLogError::Output)?;
         if let Ok(span) = checked {
             max_timestamp_so_far = max_timestamp_so_far.max(batch.max_timestamp());
-            next_offset = Some(span.next);
             if let Some(list) = &mut spans {
                 if list.len() < BATCH_SPANS_MAX {
                     list.push(BatchSpan {
@@ -178,6 +198,31 @@ pub fn scan(
             .map_err(super::DumpLogError::Output)?;
     }
     Ok(Scanned { spans })
+}
+
+/// Whether a batch starts where the one before it ended (`expected`; for the first batch, the
+/// base offset in the segment's file name).
+fn follows(span: &Offsets, expected: i64, first: bool) -> Result<(), String> {
+    let base = span.base;
+    let outside_crc = "baseOffset is outside the CRC";
+    match (base.cmp(&expected), first) {
+        (std::cmp::Ordering::Equal, _) => Ok(()),
+        (std::cmp::Ordering::Less, true) => Err(format!(
+            "baseOffset {base} is below the segment's base offset {expected} (its file \
+             name; {outside_crc})"
+        )),
+        (std::cmp::Ordering::Less, false) => Err(format!(
+            "baseOffset {base} goes back: the previous batch ended before {expected}"
+        )),
+        (std::cmp::Ordering::Greater, true) => Err(format!(
+            "baseOffset {base} is above the segment's base offset {expected} (its file name): \
+             offsets {expected}..{base} are missing ({outside_crc})"
+        )),
+        (std::cmp::Ordering::Greater, false) => Err(format!(
+            "baseOffset {base} skips offsets {expected}..{base}: pinlog gives every record an \
+             offset ({outside_crc})"
+        )),
+    }
 }
 
 /// A batch's offsets, all of which fit an i64.
