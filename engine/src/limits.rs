@@ -62,6 +62,11 @@ pub const READ_HINTS_MAX: usize = 4;
 /// Largest record batch the engine accepts, whatever a topic's `max.message.bytes` says.
 pub const BATCH_BYTES_MAX: usize = 64 * 1024 * 1024;
 
+/// The most a crash can leave written after a write it lost: the writes of one log in flight
+/// at once. Segments after a closed one that ends early and hold more than this are set aside,
+/// not removed (see `log::early_end`).
+pub const CRASH_TAIL_BYTES_MAX: u64 = (WRITES_IN_FLIGHT_MAX * APPEND_BUFFER_BYTES) as u64;
+
 /// Size of the chunks recovery reads while scanning a segment's tail.
 pub const RECOVERY_READ_BYTES: usize = 1024 * 1024;
 

@@ -196,3 +196,88 @@ fn a_snapshot_beyond_a_crashed_tail_is_not_used_once_the_log_grows_past_it() {
         log.close().await.unwrap();
     });
 }
+
+#[test]
+fn a_damaged_tail_of_an_old_segment_sets_the_later_segments_aside_instead_of_deleting_them() {
+    let dir = test_dir("reopen-set-aside");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let path = dir.join("t-0");
+        let config = LogConfig {
+            segment_bytes: 64 * 1024,
+            retention_eager: false,
+            ..LogConfig::default()
+        };
+        let log = PartitionLog::open(&storage, &path, config.clone())
+            .await
+            .unwrap();
+        // Far more than a crash can leave after a lost write: acknowledged data.
+        let mut offset = 0;
+        while log.size_bytes() < 8 << 20 {
+            log.append(
+                &[support::batch_with_value_size(offset, 8 * 1024)],
+                Durability::Durable,
+                0,
+            )
+            .await
+            .unwrap();
+            offset += 1;
+        }
+        let segments = log.segment_count();
+        log.close().await.unwrap();
+
+        // One flipped byte in the records of the second segment's last batch.
+        let logs = files_with_suffix(&path, "log");
+        let second = path.join(&logs[1].0);
+        let batches = batch_positions(&second);
+        let (last_position, damaged_offset) = *batches.last().unwrap();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&second)
+            .unwrap();
+        let mut byte = [0u8; 1];
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(&mut byte, last_position + 100).unwrap();
+        file.write_all_at(&[byte[0] ^ 0x5a], last_position + 100)
+            .unwrap();
+        drop(file);
+
+        let log = PartitionLog::open(&storage, &path, config).await.unwrap();
+        assert_eq!(
+            log.log_end_offset(),
+            damaged_offset,
+            "the log ends at the damage"
+        );
+        assert_eq!(log.segment_count(), 2);
+        let aside: Vec<_> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        assert_eq!(aside.len(), 1, "one set-aside directory: {aside:?}");
+        assert!(aside[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("set-aside-"));
+        let kept = files_with_suffix(&aside[0], "log");
+        assert_eq!(kept.len(), segments - 2, "every later segment kept");
+        let kept_bytes: u64 = kept
+            .iter()
+            .map(|(name, _)| std::fs::metadata(aside[0].join(name)).unwrap().len())
+            .sum();
+        assert!(kept_bytes > 4 << 20, "{kept_bytes} bytes kept");
+        // The log goes on from the damage.
+        let outcome = log
+            .append(
+                &[support::batch_with_value_size(0, 100)],
+                Durability::Durable,
+                0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome.base_offset, damaged_offset);
+        log.close().await.unwrap();
+    });
+}

@@ -24,6 +24,7 @@
 
 mod append;
 mod background;
+mod early_end;
 mod flusher;
 mod open;
 mod prewrite;

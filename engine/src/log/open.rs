@@ -62,22 +62,21 @@ pub(crate) async fn open(
                 index_files_current,
             } = recover_segment(dir, base, &faults, &config, next_base.is_none()).await?;
             if let Some(next_base) = next_base.filter(|&next| segment.next_offset != next) {
-                // A closed segment whose batches end before the next segment begins: a crash
-                // after a roll, before the old segment's last writes. As in Kafka, the log
-                // ends there; the later segments go, and this one becomes the active one.
-                tracing::warn!(dir = %dir.display(), base, end = segment.next_offset, next_base, "a closed segment ends early; dropping the segments after it");
+                // A closed segment whose batches end before the next segment begins: the log
+                // ends there, and this one becomes the active one. The later segments go, or
+                // are set aside when they hold more than a crash leaves (`log::early_end`).
+                let end = segment.next_offset;
                 drop(segment);
-                for &later in &bases[index + 1..] {
-                    for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
-                        let path = segment_path(dir, later, suffix);
-                        match std::fs::remove_file(&path) {
-                            Ok(()) => {}
-                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                            Err(e) => return Err(EngineError::io("remove", path, e)),
-                        }
+                let later = &bases[index + 1..];
+                let interval = config.index_interval_bytes;
+                match super::early_end::drop_later_segments(dir, later, &faults, interval).await? {
+                    None => {
+                        tracing::warn!(dir = %dir.display(), base, end, next_base, "a closed segment ends early (a crash after a roll); dropped the segments after it")
+                    }
+                    Some(aside) => {
+                        tracing::error!(dir = %dir.display(), base, end, next_base, aside = %aside.display(), "a closed segment ends early and the segments after it hold more than a crash leaves: its tail is damaged; the log now ends there and the later segments were moved aside, inspect them with `pinlog dump-log`")
                     }
                 }
-                sync_dir(dir).await?;
                 bases.truncate(index + 1);
                 continue;
             }
@@ -211,9 +210,9 @@ fn load_indexes(dir: &Path, base: i64, config: &LogConfig) -> Result<LoadedIndex
 }
 
 /// Result of scanning part of a segment.
-struct Scanned {
+pub(super) struct Scanned {
     indexes: SegmentIndexes,
-    data_len: u64,
+    pub data_len: u64,
     next_offset: Option<i64>,
     max_timestamp: i64,
     first_timestamp: Option<i64>,
@@ -221,7 +220,7 @@ struct Scanned {
 
 /// Validates batches from `start` (a batch boundary; the segment's start if 0) up to `limit`
 /// bytes, extending the indexes; stops at the first invalid batch.
-async fn scan_segment(
+pub(super) async fn scan_segment(
     file: &SegmentFile,
     base: i64,
     start: u64,
