@@ -467,6 +467,8 @@ fn retention_erases_deleted_segments_and_an_open_removes_what_a_crash_left() {
         let storage = ShardStorage::new(&storage_dir, 0);
         let config = LogConfig {
             retention_bytes: Some(32 * 1024),
+            // By size only: the batches' timestamps are years old.
+            retention_ms: None,
             ..small_segments()
         };
         let log = PartitionLog::open(&storage, &path, config.clone())

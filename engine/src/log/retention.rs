@@ -132,6 +132,12 @@ impl PartitionLog {
     /// they are erased.
     pub async fn enforce_retention(&self) -> Result<usize, EngineError> {
         let permit = self.acquire().await?;
+        if self.active_segment_expired() {
+            // As Kafka does: retention deletes only closed segments, so an active segment
+            // whose every record is past retention.ms is rolled first. Else a partition that
+            // stopped receiving kept its last segment, and its expired data, for good.
+            self.roll().await?;
+        }
         let Some((count, deleted)) = self.start_retention() else {
             return Ok(0);
         };
@@ -141,6 +147,19 @@ impl PartitionLog {
             // The log was dropped meanwhile.
             Err(_) => Ok(count),
         }
+    }
+
+    /// Whether the active segment holds data, all of it written and older than retention.ms.
+    fn active_segment_expired(&self) -> bool {
+        let state = self.inner.state.borrow();
+        let Some(retention_ms) = state.config.retention_ms else {
+            return false;
+        };
+        let active = state.active();
+        state.appender.data_end() > 0
+            && state.high_watermark == state.next_offset
+            && active.max_timestamp >= 0
+            && now_ms() as i64 - active.max_timestamp > retention_ms as i64
     }
 
     /// Eager retention (`LogConfig::retention_eager`), with the append permit held, after an
