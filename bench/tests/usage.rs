@@ -81,3 +81,50 @@ fn unknown_options_and_bad_values_are_one_line() {
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--rate"));
 }
+
+#[test]
+fn options_a_kind_ignores_are_named_on_stderr() {
+    for (args, named) in [
+        (
+            &["produce", "--consumers", "2"][..],
+            "produce ignores --consumers",
+        ),
+        (
+            &["produce", "--prefill", "100"][..],
+            "produce ignores --prefill",
+        ),
+        (
+            &["end-to-end", "--prefill", "100"][..],
+            "end-to-end ignores --prefill",
+        ),
+        (
+            &["consume", "--acks", "all", "--rate", "10"][..],
+            "consume ignores --rate, --acks",
+        ),
+        (
+            &["consume", "--prefill", "10", "--rate", "10"][..],
+            "consume ignores --rate",
+        ),
+    ] {
+        let mut full = args.to_vec();
+        full.extend(["--bootstrap", NO_BROKER]);
+        let stderr = String::from_utf8_lossy(&bench(&full).stderr).into_owned();
+        let note = stderr.lines().next().unwrap_or_default();
+        assert!(
+            note.starts_with("pinlog-bench: note: "),
+            "{args:?}: {stderr}"
+        );
+        assert!(note.contains(named), "{args:?}: {stderr}");
+    }
+    // Producer settings with a prefill are that prefill's: nothing said.
+    let output = bench(&[
+        "consume",
+        "--prefill",
+        "10",
+        "--acks",
+        "all",
+        "--bootstrap",
+        NO_BROKER,
+    ]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("ignores"));
+}

@@ -272,3 +272,20 @@ fn a_record_bound_run_that_ends_inside_its_warm_up_fails_instead_of_reporting_ze
     assert!(stderr.contains("nothing measured"), "{stderr}");
     assert!(stderr.contains("--warmup 0"), "{stderr}");
 }
+
+#[test]
+fn a_prefill_is_written_once_however_many_repetitions_read_it() {
+    let broker = Broker::start("prefill-once");
+    let report = bench(
+        &broker,
+        "consume",
+        "pinlog",
+        &["--prefill", "500", "--repeat", "3", "--duration", "20s"],
+    );
+    let read: Vec<u64> = report
+        .runs
+        .iter()
+        .map(|run| run.workloads[0].records)
+        .collect();
+    assert_eq!(read, [500, 500, 500], "each repetition reads the one prefill");
+}

@@ -14,11 +14,18 @@ use crate::report::WorkloadResult;
 /// The report's name for the consumer side of a `consume` run.
 pub const WORKLOAD_NAME: &str = "consume";
 
+/// `--prefill N`: writes N records once, before the first repetition, so that every
+/// repetition reads the same log (prefilling each one would have repetition k read k*N).
+pub fn prefill_once(args: &LoadArgs) -> Result<(), WorkloadError> {
+    let Some(records) = args.prefill else {
+        return Ok(());
+    };
+    let partitions = prepare_topics(args)?;
+    prefill(args, &partitions, records)
+}
+
 pub fn run(args: &LoadArgs) -> Result<Vec<WorkloadResult>, WorkloadError> {
     let partitions = prepare_topics(args)?;
-    if let Some(records) = args.prefill {
-        prefill(args, &partitions, records)?;
-    }
     let earliest = log_offsets(args, &partitions, LogEnd::Earliest)?;
     let latest = log_offsets(args, &partitions, LogEnd::Latest)?;
     let positions = partitions

@@ -110,6 +110,9 @@ pub enum WorkloadError {
 pub fn run(kind: Kind, args: &LoadArgs) -> Result<Report, WorkloadError> {
     args.validate()?;
     let started_at = rfc3339(SystemTime::now());
+    if kind == Kind::Consume {
+        consume::prefill_once(args)?;
+    }
     let mut runs = Vec::new();
     for repetition in 0..args.repeat {
         let workloads = match kind {
