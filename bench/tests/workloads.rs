@@ -287,5 +287,9 @@ fn a_prefill_is_written_once_however_many_repetitions_read_it() {
         .iter()
         .map(|run| run.workloads[0].records)
         .collect();
-    assert_eq!(read, [500, 500, 500], "each repetition reads the one prefill");
+    assert_eq!(
+        read,
+        [500, 500, 500],
+        "each repetition reads the one prefill"
+    );
 }
