@@ -58,7 +58,7 @@ impl Client {
     }
 
     /// Sends a request about `group` to its coordinator.
-    fn send_to_coordinator(
+    pub(super) fn send_to_coordinator(
         &mut self,
         group: &str,
         version: i16,
@@ -181,11 +181,23 @@ impl Client {
         topic: &str,
         offsets: &[(i32, i64)],
     ) -> Result<Vec<(i32, Option<KafkaError>)>, ClientError> {
+        self.commit_offsets(group, None, topic, offsets)
+    }
+
+    /// Commits `offsets` as `member` (member id, generation), or from outside the group.
+    pub fn commit_offsets(
+        &mut self,
+        group: &str,
+        member: Option<(&str, i32)>,
+        topic: &str,
+        offsets: &[(i32, i64)],
+    ) -> Result<Vec<(i32, Option<KafkaError>)>, ClientError> {
         let api = ApiKey::OffsetCommit;
+        let (member_id, generation) = member.unwrap_or(("", GENERATION_NONE));
         let request = OffsetCommitRequest {
             group_id: group.to_string(),
-            generation_id_or_member_epoch: GENERATION_NONE,
-            member_id: String::new(),
+            generation_id_or_member_epoch: generation,
+            member_id: member_id.to_string(),
             group_instance_id: None,
             topics: vec![OffsetCommitRequestTopic {
                 name: topic.to_string(),

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod cluster;
 mod connection;
 pub mod groups;
+pub mod membership;
 pub mod records;
 pub mod topics;
 

@@ -1,10 +1,12 @@
 //! `pinlog consume TOPIC`: records of one topic on stdout, text or JSON lines ([`output`]).
 //!
-//! Partitions are assigned by hand (all of them, or `--partition`): no group membership, so
-//! `--group` only reads the group's committed offsets to start from and, unless
-//! `--no-commit`, commits the positions reached (every [`COMMIT_INTERVAL`] and at the end),
-//! from outside the group as a consumer with manual assignment does; the coordinator accepts
-//! that only while the group has no members.
+//! Without `--group` every partition is read (or `--partition`'s). With `--group` the command
+//! is a member of the group ([`group`]): it reads the partitions the group assigns it, from
+//! their committed offsets, and unless `--no-commit` commits the positions reached (every
+//! [`COMMIT_INTERVAL`], at each rebalance and at the end). `--group` with `--partition` reads
+//! that partition by hand and commits from outside the group, as a consumer with manual
+//! assignment does; the coordinator accepts that only while the group has no members.
+//! Ctrl-C (SIGINT) or SIGTERM stops it cleanly: it commits and leaves the group.
 //!
 //! Without a stop condition the command follows the log until interrupted. `--max-messages`
 //! stops after that many records, `--until-end` at the log end offsets of when it started,
@@ -16,6 +18,7 @@
 //! (a batch that starts earlier than the requested offset) dropped.
 
 mod fetched;
+mod group;
 pub(crate) mod output;
 mod start;
 
@@ -58,7 +61,9 @@ pub struct ConsumeArgs {
     /// RFC 3339 date-time (UTC unless it names its offset).
     #[arg(long, value_name = "MS|RFC3339", conflicts_with = "group")]
     pub from_timestamp: Option<String>,
-    /// Start from this group's committed offsets, and commit the positions reached.
+    /// Consume as a member of this group: the partitions it assigns (all of them when alone),
+    /// from their committed offsets; commit the positions reached. With --partition, read that
+    /// partition by hand and commit from outside the group.
     #[arg(long, value_name = "GROUP")]
     pub group: Option<String>,
     /// With --group: read the committed offsets but commit nothing.
@@ -150,6 +155,10 @@ pub enum ConsumeError {
     },
     #[error("writing to stdout: {0}")]
     Output(std::io::Error),
+    #[error("group {group}: {error}")]
+    Group { group: String, error: String },
+    #[error("group {group}: the assignment this member received cannot be read")]
+    Assignment { group: String },
 }
 
 /// Runs `pinlog consume` until a stop condition holds.
@@ -173,27 +182,65 @@ pub fn run(args: &ConsumeArgs) -> Result<(), ConsumeError> {
             })?;
         leaders = BTreeMap::from([(partition, leader)]);
     }
-    let partitions: Vec<i32> = leaders.keys().copied().collect();
-    let bounds = Bounds::read(&mut client, &args.topic, &partitions)?;
-    let positions = start::positions(&mut client, args, &partitions, &bounds)?;
+    let mut member = None;
+    let mut partitions: Vec<i32> = leaders.keys().copied().collect();
+    if let (Some(name), None) = (&args.group, args.partition) {
+        let (joined, assigned) = group::GroupMember::join(&mut client, name, &args.topic)?;
+        member = Some(joined);
+        partitions = assigned;
+    }
+    stop::install();
     let mut consumer = Consumer {
         client,
         args,
-        leaders,
-        ends: bounds.ends,
-        positions,
+        all_leaders: leaders,
+        leaders: BTreeMap::new(),
+        ends: BTreeMap::new(),
+        positions: BTreeMap::new(),
         consumed: 0,
         committed: BTreeMap::new(),
+        member,
     };
+    consumer.assign(&partitions)?;
     let outcome = consumer.consume();
     // Commit what was consumed even when consuming stopped on an error.
     let committed = consumer.commit();
+    if let Some(member) = &consumer.member {
+        member.leave(&mut consumer.client);
+    }
     outcome.and(committed)
+}
+
+/// Ctrl-C and SIGTERM end the consume loop at its next turn (within a fetch's wait), so that
+/// the positions are committed and the group left, instead of the process dying mid-way.
+mod stop {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_signal(_: libc::c_int) {
+        REQUESTED.store(true, Ordering::Relaxed);
+    }
+
+    pub fn install() {
+        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, handler);
+            libc::signal(libc::SIGTERM, handler);
+        }
+    }
+
+    pub fn requested() -> bool {
+        REQUESTED.load(Ordering::Relaxed)
+    }
 }
 
 struct Consumer<'a> {
     client: Client,
     args: &'a ConsumeArgs,
+    /// Every partition's leader; `leaders` holds those of the partitions being read.
+    all_leaders: BTreeMap<i32, String>,
     leaders: BTreeMap<i32, String>,
     /// The log end offsets when consumption began, for `--until-end`.
     ends: BTreeMap<i32, i64>,
@@ -202,9 +249,49 @@ struct Consumer<'a> {
     consumed: u64,
     /// What was last committed, so that an unchanged position is not committed again.
     committed: BTreeMap<i32, i64>,
+    /// Membership of `--group` (without `--partition`).
+    member: Option<group::GroupMember>,
 }
 
 impl Consumer<'_> {
+    /// Reads `partitions` from now on, each from where it starts ([`start::positions`]).
+    fn assign(&mut self, partitions: &[i32]) -> Result<(), ConsumeError> {
+        self.committed.clear();
+        if partitions.is_empty() {
+            self.positions.clear();
+            self.ends.clear();
+            self.leaders.clear();
+            return Ok(());
+        }
+        let bounds = Bounds::read(&mut self.client, &self.args.topic, partitions)?;
+        self.positions = start::positions(&mut self.client, self.args, partitions, &bounds)?;
+        self.ends = bounds.ends;
+        self.leaders = partitions
+            .iter()
+            .filter_map(|p| Some((*p, self.all_leaders.get(p)?.clone())))
+            .collect();
+        Ok(())
+    }
+
+    /// Between fetches: a heartbeat when due, and on a rebalance a commit and a new
+    /// assignment.
+    fn keep_membership(&mut self) -> Result<(), ConsumeError> {
+        let Some(member) = self.member.as_mut() else {
+            return Ok(());
+        };
+        match member.heartbeat_if_due(&mut self.client)? {
+            group::Heartbeat::Stable => return Ok(()),
+            // Still of its generation: what it read is committed for the next owner.
+            group::Heartbeat::Rebalance => self.commit()?,
+            group::Heartbeat::Lost => {}
+        }
+        let Some(member) = self.member.as_mut() else {
+            return Ok(());
+        };
+        let partitions = member.rejoin(&mut self.client)?;
+        self.assign(&partitions)
+    }
+
     fn consume(&mut self) -> Result<(), ConsumeError> {
         let stdout = std::io::stdout();
         let mut out = BufWriter::new(stdout.lock());
@@ -212,9 +299,24 @@ impl Consumer<'_> {
         let mut last_record_at = Instant::now();
         let mut last_commit_at = Instant::now();
         loop {
-            let wanted = self.partitions_to_fetch();
-            if wanted.is_empty() || self.reached_max() {
+            if stop::requested() {
                 break;
+            }
+            self.keep_membership()?;
+            let wanted = self.partitions_to_fetch();
+            if self.reached_max() {
+                break;
+            }
+            if wanted.is_empty() {
+                // A member with nothing (left) to read stays in the group while it follows:
+                // a rebalance may give it partitions.
+                let following = self.member.is_some() && !self.args.until_end;
+                let timed_out = timeout.is_some_and(|t| last_record_at.elapsed() >= t);
+                if !following || timed_out {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(FETCH_WAIT_MS_MAX as u64));
+                continue;
             }
             let wait_ms = match timeout {
                 Some(timeout) => {
@@ -395,9 +497,12 @@ impl Consumer<'_> {
         if moved.is_empty() {
             return Ok(());
         }
-        let answers = self
-            .client
-            .commit_offsets_as_admin(group, &self.args.topic, &moved)?;
+        let answers = match &self.member {
+            Some(member) => member.commit(&mut self.client, &moved)?,
+            None => self
+                .client
+                .commit_offsets_as_admin(group, &self.args.topic, &moved)?,
+        };
         for (partition, error) in answers {
             if let Some(error) = error {
                 return Err(ConsumeError::Commit {
