@@ -293,3 +293,17 @@ fn a_prefill_is_written_once_however_many_repetitions_read_it() {
         "each repetition reads the one prefill"
     );
 }
+
+#[test]
+fn a_bootstrap_list_uses_the_first_broker_that_answers() {
+    let broker = Broker::start("bootstrap-list");
+    let bootstrap = format!("127.0.0.1:1,{}", broker.bootstrap());
+    let output = Command::new(env!("CARGO_BIN_EXE_pinlog-bench"))
+        .args(["produce", "--bootstrap", &bootstrap, "--quiet"])
+        .args(["--topic", "listed", "--records", "100", "--warmup", "0s"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pinlog-bench");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+}

@@ -76,6 +76,29 @@ pub struct Connection {
 impl Connection {
     /// Connects to `address` (`host:port`) and starts the reader and writer tasks on the
     /// current glommio executor.
+    /// Connects to the first of a bootstrap list (`host:port[,host:port...]`, Kafka's
+    /// `bootstrap.servers`) that answers, trying them in order.
+    pub async fn connect_bootstrap(
+        bootstrap: &str,
+        client_id: &str,
+    ) -> Result<Rc<Connection>, ClientError> {
+        let mut last_error = None;
+        for address in bootstrap
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            match Connection::connect(address, client_id).await {
+                Ok(connection) => return Ok(connection),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| ClientError::Connect {
+            address: bootstrap.to_string(),
+            reason: "no broker address given".to_string(),
+        }))
+    }
+
     pub async fn connect(address: &str, client_id: &str) -> Result<Rc<Connection>, ClientError> {
         let connect_error = |reason: String| ClientError::Connect {
             address: address.to_string(),

@@ -107,7 +107,7 @@ impl CompressionArg {
 /// `pinlog-bench <kind>` options. Serialised as the report's `config`.
 #[derive(Debug, Clone, clap::Args, Serialize)]
 pub struct LoadArgs {
-    /// A broker to bootstrap from, HOST:PORT.
+    /// Brokers to bootstrap from, HOST:PORT[,HOST:PORT...]: the first that answers is used.
     #[arg(long)]
     pub bootstrap: String,
     /// The client that drives the load.

@@ -124,12 +124,29 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to `bootstrap` (`host:port`).
+    /// Connects to the first broker of `bootstrap` (`host:port[,host:port...]`, Kafka's
+    /// `bootstrap.servers`) that answers, trying them in order.
     pub fn connect(bootstrap: &str) -> Result<Client, ClientError> {
-        Ok(Client {
-            bootstrap: Connection::open(bootstrap)?,
-            others: HashMap::new(),
-        })
+        let mut last_error = None;
+        for address in bootstrap
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            match Connection::open(address) {
+                Ok(connection) => {
+                    return Ok(Client {
+                        bootstrap: connection,
+                        others: HashMap::new(),
+                    })
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| ClientError::Resolve {
+            address: bootstrap.to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "no broker address"),
+        }))
     }
 
     /// Sends `body` at `version` to the bootstrap broker.

@@ -68,7 +68,7 @@ pub fn prepare_topics(args: &LoadArgs) -> Result<Vec<TopicPartition>, WorkloadEr
     let (bootstrap, names, wanted) = (args.bootstrap.clone(), args.topic_names(), args.partitions);
     let replication_factor = args.replication_factor;
     block_on(move || async move {
-        let connection = Connection::connect(&bootstrap, CLIENT_ID).await?;
+        let connection = Connection::connect_bootstrap(&bootstrap, CLIENT_ID).await?;
         let requested: Vec<(String, i32)> = names
             .iter()
             .map(|name| (name.clone(), wanted as i32))
@@ -156,7 +156,7 @@ impl Leaders {
         bootstrap: &str,
         partitions: &[TopicPartition],
     ) -> Result<Leaders, WorkloadError> {
-        let bootstrap_connection = Connection::connect(bootstrap, CLIENT_ID).await?;
+        let bootstrap_connection = Connection::connect_bootstrap(bootstrap, CLIENT_ID).await?;
         let mut names: Vec<String> = partitions.iter().map(|tp| tp.topic.clone()).collect();
         names.dedup();
         let metadata = bootstrap_connection.metadata(Some(&names)).await?;
