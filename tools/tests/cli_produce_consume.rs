@@ -98,6 +98,33 @@ fn keyed_lines_with_headers_round_trip_through_the_cli_and_librdkafka() {
         &["consume", "lines", "--until-end", "--format", "json"],
     ));
     assert_eq!(json.len(), LINES);
+
+    // Text with every prefix: offset, timestamp, headers, key, then the value.
+    let text = success(
+        &broker,
+        &[
+            "consume",
+            "lines",
+            "--until-end",
+            "--max-messages",
+            "1",
+            "--print-offset",
+            "--print-timestamp",
+            "--print-headers",
+            "--print-key",
+        ],
+    );
+    let fields: Vec<&str> = text.trim_end().split('\t').collect();
+    assert_eq!(fields.len(), 5, "{text}");
+    assert!(
+        fields[1]
+            .parse::<i64>()
+            .is_ok_and(|ms| ms > 1_600_000_000_000),
+        "{text}"
+    );
+    assert_eq!(fields[2], "source:cli,run:1", "{text}");
+    assert!(fields[3].starts_with("key-"), "{text}");
+    assert!(fields[4].starts_with("value "), "{text}");
     for (line, c) in json.iter().zip(&consumed) {
         assert_eq!(line["topic"], "lines");
         assert_eq!(line["partition"], c.partition);

@@ -13,6 +13,22 @@ use support::Broker;
 const TOPIC: &str = "orders";
 const PRODUCED: usize = 10;
 
+/// Stdout of a successful `pinlog ARGS --bootstrap BOOTSTRAP`.
+fn pinlog_with_bootstrap(bootstrap: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pinlog"))
+        .args(args)
+        .args(["--bootstrap", bootstrap])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("running pinlog");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|error| panic!("{error}: {text}"))
 }
@@ -124,6 +140,34 @@ fn create_list_describe_alter_grow_and_delete_a_topic() {
         refused.contains("TOPIC_ALREADY_EXISTS") || refused.contains("already exists"),
         "{refused}"
     );
+    let kept = success(&broker, &["topic", "create", TOPIC, "--if-not-exists"]);
+    assert_eq!(kept.trim(), "topic orders exists already");
+
+    // Without names: every topic; the internal ones unless left out.
+    let every = json(&success(&broker, &["topic", "describe", "--json"]));
+    let names: Vec<&str> = every
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|t| t["topic"].as_str().expect("a name"))
+        .collect();
+    assert!(names.contains(&TOPIC), "{names:?}");
+    let external = json(&success(
+        &broker,
+        &["topic", "describe", "--exclude-internal", "--json"],
+    ));
+    assert!(external
+        .as_array()
+        .expect("an array")
+        .iter()
+        .all(|t| t["internal"] == false));
+
+    // A bootstrap list: the first broker that answers is used.
+    let listed = pinlog_with_bootstrap(
+        &format!("127.0.0.1:1,{}", broker.bootstrap()),
+        &["topic", "list", "--json"],
+    );
+    assert!(listed.contains(TOPIC), "{listed}");
 
     let deleted = success(&broker, &["topic", "delete", TOPIC]);
     assert!(deleted.contains("deleted topic orders"), "{deleted}");

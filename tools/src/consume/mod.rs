@@ -86,6 +86,12 @@ pub struct ConsumeArgs {
     /// Text format: print PARTITION:OFFSET and a tab before the record.
     #[arg(long)]
     pub print_offset: bool,
+    /// Text format: print the record's timestamp (ms since the epoch) and a tab.
+    #[arg(long)]
+    pub print_timestamp: bool,
+    /// Text format: print the headers as key:value,key:value (NO_HEADERS when none) and a tab.
+    #[arg(long)]
+    pub print_headers: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -415,6 +421,8 @@ impl Consumer<'_> {
         let text = TextOptions {
             print_key: self.args.print_key,
             print_offset: self.args.print_offset,
+            print_timestamp: self.args.print_timestamp,
+            print_headers: self.args.print_headers,
         };
         let mut position = start;
         let invalid = |offset, source| ConsumeError::Batch {

@@ -1,8 +1,11 @@
 //! How consumed records are printed.
 //!
-//! - text: the value's bytes as they are, one record per line; `--print-offset` prefixes
-//!   `PARTITION:OFFSET` and a tab, `--print-key` the key (empty when null) and a tab. A null
-//!   value prints as an empty line.
+//! - text: the value's bytes as they are, one record per line, after what was asked for, in
+//!   this order, each followed by a tab: `--print-offset` `PARTITION:OFFSET`,
+//!   `--print-timestamp` the timestamp (milliseconds since the epoch), `--print-headers`
+//!   `key:value` pairs separated by commas (`NO_HEADERS` when there are none, as
+//!   kafka-console-consumer prints), `--print-key` the key (empty when null). A null value
+//!   prints as an empty line.
 //! - json: one object per line, `{"topic", "partition", "offset", "timestamp", "key", "value",
 //!   "headers": [{"key", "value"}]}`. Bytes (keys, values, header keys and values) are a JSON
 //!   string when they are valid UTF-8, `{"base64": "..."}` (standard alphabet, padded) when
@@ -27,6 +30,8 @@ pub enum Format {
 pub struct TextOptions {
     pub print_key: bool,
     pub print_offset: bool,
+    pub print_timestamp: bool,
+    pub print_headers: bool,
 }
 
 /// Writes `record` of `topic`/`partition` in `format`.
@@ -59,6 +64,23 @@ pub fn write_record(
         Format::Text => {
             if text.print_offset {
                 write!(out, "{partition}:{}\t", record.offset)?;
+            }
+            if text.print_timestamp {
+                write!(out, "{}\t", record.timestamp)?;
+            }
+            if text.print_headers {
+                if record.headers.is_empty() {
+                    out.write_all(b"NO_HEADERS")?;
+                }
+                for (index, header) in record.headers.iter().enumerate() {
+                    if index > 0 {
+                        out.write_all(b",")?;
+                    }
+                    out.write_all(&header.key)?;
+                    out.write_all(b":")?;
+                    out.write_all(header.value.as_deref().unwrap_or_default())?;
+                }
+                out.write_all(b"\t")?;
             }
             if text.print_key {
                 out.write_all(record.key.as_deref().unwrap_or_default())?;

@@ -1,4 +1,4 @@
-//! `pinlog topic describe NAME...`: per topic, its partitions (leader, replicas, in-sync
+//! `pinlog topic describe [NAME...]`: per topic (every topic when none is named), its partitions (leader, replicas, in-sync
 //! replicas, log start and end offsets, bytes on disk) and the configs set on the topic itself. Configs at
 //! their broker default are left out, as `kafka-topics --describe` does.
 
@@ -20,8 +20,11 @@ use crate::table;
 pub struct DescribeArgs {
     #[command(flatten)]
     pub common: Common,
-    #[arg(required = true)]
+    /// The topics to describe; every topic when none is named.
     pub names: Vec<String>,
+    /// Without names: leave out internal topics such as `__consumer_offsets`.
+    #[arg(long)]
+    pub exclude_internal: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,9 +50,28 @@ struct Partition {
 
 pub fn run(args: &DescribeArgs) -> Result<(), TopicError> {
     let mut client = connect(&args.common)?;
-    let metadata = client.metadata(Some(&args.names))?;
+    let names = if args.names.is_empty() {
+        let mut every: Vec<String> = client
+            .metadata(None)?
+            .topics
+            .into_iter()
+            .filter(|t| !(args.exclude_internal && t.is_internal))
+            .filter_map(|t| t.name)
+            .collect();
+        every.sort();
+        every
+    } else {
+        args.names.clone()
+    };
+    if names.is_empty() {
+        if args.common.json {
+            println!("[]");
+        }
+        return Ok(());
+    }
+    let metadata = client.metadata(Some(&names))?;
     let mut described = Vec::new();
-    for name in &args.names {
+    for name in &names {
         let topic = metadata
             .topics
             .iter()
