@@ -86,3 +86,46 @@ fn an_active_segment_with_a_record_inside_retention_stays() {
         log.close().await.unwrap();
     });
 }
+
+fn producer_batch(producer_id: i64, timestamp: i64) -> pinlog_protocol::records::RecordBatch {
+    let producer = ProducerFields {
+        producer_id,
+        producer_epoch: 0,
+        base_sequence: 0,
+    };
+    batch_with(0, 3, Compression::None, producer, timestamp)
+}
+
+#[test]
+fn producers_idle_past_the_expiration_are_forgotten_by_the_periodic_check() {
+    let dir = test_dir("producer-expiry");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let config = LogConfig {
+            retention_ms: None,
+            ..config()
+        };
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), config)
+            .await
+            .unwrap();
+        // Kafka's producer.id.expiration.ms default: one day.
+        let two_days_ago = now_ms() - 48 * HOUR_MS;
+        let idle = producer_batch(11, two_days_ago);
+        let live = producer_batch(12, now_ms());
+        log.append(std::slice::from_ref(&idle), Durability::Durable, 0)
+            .await
+            .unwrap();
+        log.append(std::slice::from_ref(&live), Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert_eq!(log.enforce_retention().await.unwrap(), 0);
+        // The live producer's retry is still recognised; the expired one is a new producer,
+        // whose batch at sequence 0 is appended again, as in Kafka.
+        let retry = log.append(&[live], Durability::Durable, 0).await.unwrap();
+        assert!(retry.duplicate);
+        let again = log.append(&[idle], Durability::Durable, 0).await.unwrap();
+        assert!(!again.duplicate);
+        assert_eq!(again.base_offset, 6);
+        log.close().await.unwrap();
+    });
+}

@@ -12,7 +12,10 @@ use crate::error::EngineError;
 use crate::index::SegmentIndexes;
 use crate::io::data_dir::sync_dir;
 use crate::io::SegmentFile;
-use crate::limits::{PAGE_BYTES, PREALLOCATE_FIRST_BYTES, RETENTION_CHECK_STEP_BYTES};
+use crate::limits::{
+    PAGE_BYTES, PREALLOCATE_FIRST_BYTES, PRODUCER_ID_EXPIRATION_MS_DEFAULT,
+    RETENTION_CHECK_STEP_BYTES,
+};
 use crate::segment::appender::Appender;
 use crate::segment::{segment_path, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
 
@@ -132,6 +135,13 @@ impl PartitionLog {
     /// they are erased.
     pub async fn enforce_retention(&self) -> Result<usize, EngineError> {
         let permit = self.acquire().await?;
+        // Kafka's producer.id.expiration.ms, checked as periodically as retention: else only
+        // the per-partition cap ever forgets a producer, and a live one may go first.
+        self.inner
+            .state
+            .borrow_mut()
+            .producers
+            .expire(now_ms() as i64, PRODUCER_ID_EXPIRATION_MS_DEFAULT);
         if self.active_segment_expired() {
             // As Kafka does: retention deletes only closed segments, so an active segment
             // whose every record is past retention.ms is rolled first. Else a partition that
