@@ -453,21 +453,16 @@ async fn list_offset(log: &PartitionLog, timestamp: i64) -> OffsetResult {
 }
 
 /// The offset and timestamp of the record with the largest timestamp (ListOffsets -3): the
-/// last batch's max timestamp is the newest for CreateTime topics, which is what pinlog writes.
+/// first record holding the log's largest timestamp, as Kafka answers since KAFKA-16310.
+/// CreateTime timestamps need not grow with offsets, so it is not always in the last batch.
 async fn max_timestamp(log: &PartitionLog) -> Result<Option<(i64, i64)>, EngineError> {
-    let high_watermark = log.high_watermark();
-    if high_watermark <= log.log_start_offset() {
+    if log.high_watermark() <= log.log_start_offset() {
         return Ok(None);
     }
-    let read = log.read(high_watermark - 1, 1).await?;
-    let Some(chunk) = read.chunks.last() else {
+    let Some(largest) = log.max_timestamp() else {
         return Ok(None);
     };
-    let mut newest = None;
-    for batch in Batches::new(chunk.clone()).flatten() {
-        newest = Some((batch.last_offset(), batch.max_timestamp()));
-    }
-    Ok(newest)
+    log.offset_for_timestamp(largest).await
 }
 
 /// Waits until one of `targets` (all owned by this shard) has data at its offset, or

@@ -118,3 +118,29 @@ fn offset_for_time(consumer: &BaseConsumer, partition: i32, timestamp_ms: i64) -
     element.error().expect("no partition error");
     element.offset()
 }
+
+/// ListOffsets -3 (MAX_TIMESTAMP): the first record holding the largest timestamp, which with
+/// CreateTime need not be in the last batch.
+#[test]
+fn max_timestamp_finds_the_record_with_the_largest_timestamp_wherever_it_is() {
+    const SHUFFLED: &str = "shuffled";
+    let broker = Broker::start("list-offsets-max", 1);
+    kafka::create_topic(&kafka::admin(&broker), SHUFFLED, 1);
+    let producer = kafka::producer(&broker, &[("acks", "all")]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // Each in a batch of its own; the largest, +9 s, first at offset 1.
+    for (index, delta_s) in [5, 9, 2, 9, 1, 3].into_iter().enumerate() {
+        let at = now + delta_s * 1000;
+        kafka::send_at(&producer, SHUFFLED, 0, &keyed_record(index), Some(at));
+        kafka::flush(&producer);
+    }
+    let mut client =
+        pinlog_tools::client::Client::connect(&broker.bootstrap()).expect("connecting");
+    let found = client
+        .offsets_for(SHUFFLED, &[0], -3)
+        .expect("ListOffsets MAX_TIMESTAMP");
+    assert_eq!(found, [(0, 1)]);
+}

@@ -134,6 +134,18 @@ impl PartitionLog {
         state.next_offset - state.synced_offset
     }
 
+    /// The largest record timestamp the log holds (`None` when it holds no timestamp).
+    pub fn max_timestamp(&self) -> Option<i64> {
+        let state = self.inner.state.borrow();
+        state
+            .segments
+            .values()
+            .filter(|segment| segment.readable_len > 0)
+            .map(|segment| segment.max_timestamp)
+            .max()
+            .filter(|&timestamp| timestamp >= 0)
+    }
+
     pub fn segment_count(&self) -> usize {
         self.inner.state.borrow().segments.len()
     }
