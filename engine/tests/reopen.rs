@@ -281,3 +281,48 @@ fn a_damaged_tail_of_an_old_segment_sets_the_later_segments_aside_instead_of_del
         log.close().await.unwrap();
     });
 }
+
+#[test]
+fn index_entries_reach_the_file_only_for_batches_a_sync_made_durable() {
+    let dir = test_dir("reopen-index-durable");
+    run(async move {
+        let storage = ShardStorage::new(&dir, 0);
+        let path = dir.join("t-0");
+        let config = LogConfig {
+            index_interval_bytes: 256,
+            ..LogConfig::default()
+        };
+        let log = PartitionLog::open(&storage, &path, config).await.unwrap();
+        // Written appends keep coming while Durable ones wait for their syncs: each sync
+        // finds entries of batches it does not cover.
+        for round in 0..20u64 {
+            let first = [batch(round * 100, 4)];
+            let durable = log.append(&first, Durability::Durable, 0);
+            let written = async {
+                for i in 1..25 {
+                    log.append(&[batch(round * 100 + i * 4, 4)], Durability::Written, 0)
+                        .await
+                        .unwrap();
+                }
+            };
+            let (durable, ()) = futures::future::join(durable, written).await;
+            durable.unwrap();
+            let synced = log.log_end_offset() - log.unflushed_messages();
+            // Created with its first persisted entry.
+            let bytes = std::fs::read(path.join("00000000000000000000.index")).unwrap_or_default();
+            for entry in bytes.chunks_exact(8) {
+                let relative = u32::from_be_bytes(entry[..4].try_into().unwrap());
+                assert!(
+                    i64::from(relative) < synced,
+                    "round {round}: an entry for offset {relative}, synced below {synced}"
+                );
+            }
+        }
+        let persisted = std::fs::read(path.join("00000000000000000000.index")).unwrap();
+        assert!(
+            persisted.len() >= 8 * 10,
+            "the synced batches' entries are there"
+        );
+        log.close().await.unwrap();
+    });
+}

@@ -132,6 +132,20 @@ impl TimeIndex {
         self.entries_bytes_from(0)
     }
 
+    /// How many entries name an offset below `offset` (entries are in offset order).
+    pub fn entries_below(&self, offset: i64) -> usize {
+        let relative = (offset - self.base_offset).clamp(0, i64::from(u32::MAX)) as u32;
+        self.entries.partition_point(|entry| entry.1 < relative)
+    }
+
+    /// The file bytes of the entries `first..end` (clamped to the entries there are).
+    pub fn entries_bytes(&self, first: usize, end: usize) -> Vec<u8> {
+        let end = end.min(self.entries.len());
+        let mut bytes = self.entries_bytes_from(first);
+        bytes.truncate(end.saturating_sub(first) * Self::ENTRY_BYTES);
+        bytes
+    }
+
     /// The file bytes of the entries from the `first`-th on (see `OffsetIndex`).
     pub fn entries_bytes_from(&self, first: usize) -> Vec<u8> {
         let entries = self.entries.get(first..).unwrap_or_default();

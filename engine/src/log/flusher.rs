@@ -314,7 +314,7 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
     }
     // Inline (a page-cache append of a few bytes): a crash right after a Durable append
     // finds its index entries.
-    persist_active_index_tail(inner)?;
+    persist_active_index_tail(inner, target_offset)?;
     let mut state = inner.state.borrow_mut();
     state.synced_offset = state.synced_offset.max(target_offset);
     state.unsynced_since_ms = if state.written_total > target {
@@ -341,7 +341,12 @@ async fn flush_via(file: Rc<SegmentFile>) -> Result<(), FlushError> {
 
 /// Appends the active segment's index entries added since the last sync to its index files
 /// (through the page cache, not synced: they only shorten recovery, which checks them).
-fn persist_active_index_tail(inner: &Rc<LogInner>) -> Result<(), EngineError> {
+/// Appends to the active segment's index files the entries of batches below `synced_offset`
+/// (what the sync just made durable), never of later ones: an entry that reached the disk
+/// before its batch could, after a power loss, name a batch that survived beyond one that did
+/// not, and recovery, which starts at the last entry naming its batch, would then never look
+/// at the lost one and leave a hole instead of cutting the log there.
+fn persist_active_index_tail(inner: &Rc<LogInner>, synced_offset: i64) -> Result<(), EngineError> {
     let mut state = inner.state.borrow_mut();
     if state.closed {
         return Ok(());
@@ -349,12 +354,23 @@ fn persist_active_index_tail(inner: &Rc<LogInner>) -> Result<(), EngineError> {
     let active = state.active();
     let base = active.base_offset;
     let (offset_done, time_done) = active.persisted_index_entries;
-    let lens = (active.indexes.offset.len(), active.indexes.time.len());
+    let lens = (
+        active
+            .indexes
+            .offset
+            .entries_below(synced_offset)
+            .max(offset_done),
+        active
+            .indexes
+            .time
+            .entries_below(synced_offset)
+            .max(time_done),
+    );
     if lens == (offset_done, time_done) {
         return Ok(());
     }
-    let offset_bytes = active.indexes.offset.entries_bytes_from(offset_done);
-    let time_bytes = active.indexes.time.entries_bytes_from(time_done);
+    let offset_bytes = active.indexes.offset.entries_bytes(offset_done, lens.0);
+    let time_bytes = active.indexes.time.entries_bytes(time_done, lens.1);
     let paths = (
         active.path(&inner.dir, INDEX_SUFFIX),
         active.path(&inner.dir, TIME_INDEX_SUFFIX),
