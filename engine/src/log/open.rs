@@ -369,13 +369,18 @@ async fn recover_segment(
     let max_timestamp = scanned
         .max_timestamp
         .max(scanned.indexes.max_timestamp_so_far().timestamp);
-    let first_timestamp = scanned
-        .indexes
-        .time
-        .entries()
-        .next()
-        .map(|e| e.timestamp)
-        .or(scanned.first_timestamp);
+    // segment.ms counts from the first batch's timestamp (Kafka's rollingBasedTimestamp). The
+    // time index's first entry is a later batch's when the first batches fell between entries,
+    // so the active segment, the one that rolls, reads its first batch's header.
+    let first_timestamp = match (start.0, scanned.first_timestamp) {
+        (0, Some(first)) => Some(first),
+        _ if active && data_len > 0 => {
+            let header = file.read_at(0, HEADER_BYTES).await?;
+            peek_batch(&header).map(|info| info.max_timestamp)
+        }
+        _ => None,
+    }
+    .or_else(|| scanned.indexes.time.entries().next().map(|e| e.timestamp));
     // Files that already hold exactly the recovered entries (every segment after a clean
     // close, every closed one after most crashes) are not written again: rewriting them all,
     // each with its fdatasync, made opening cost grow with the whole log.
