@@ -111,6 +111,13 @@ fn every_kind_completes(client: &str) {
 
     let consumed = bench(&broker, "consume", client, &["--duration", "20s"]);
     let read = workload(&consumed, "consume");
+    // The own client times its Fetches; librdkafka's fetches are out of sight.
+    assert_eq!(
+        read.latency.is_some_and(|l| l.count > 0),
+        client == "pinlog",
+        "{:?}",
+        read.latency
+    );
     assert_eq!(
         read.records, written,
         "consume reads everything produce wrote"

@@ -1,8 +1,9 @@
 //! `pinlog-bench consume`: consumers read what the topics hold, from the earliest offsets,
 //! until they reach the log ends seen at the start, `--duration` passes, or `--records` were
 //! read. Nothing is written unless `--prefill N` asks for N records first (sent at max rate,
-//! not measured); otherwise run `produce` before (with the same `--topic`). No latency is
-//! measured: only throughput.
+//! not measured); otherwise run `produce` before (with the same `--topic`). The latency
+//! reported is the round trip of each Fetch that brought records, with the own client
+//! (librdkafka fetches in its own threads, out of sight: none is reported for it).
 
 use super::args::LoadArgs;
 use super::meter::{LiveStats, Progress};
@@ -53,7 +54,8 @@ pub fn run(args: &LoadArgs) -> Result<Vec<WorkloadResult>, WorkloadError> {
     };
     let outcome = execute(args, &plan)?;
     drop(progress);
-    let result = super::produce::result(WORKLOAD_NAME, &plan.timing, outcome.consume, false);
+    let with_latency = args.client == super::args::ClientKind::Pinlog;
+    let result = super::produce::result(WORKLOAD_NAME, &plan.timing, outcome.consume, with_latency);
     Ok(vec![result])
 }
 

@@ -137,6 +137,7 @@ impl Consumer<'_> {
                     })
                     .collect(),
             };
+            let sent_at = Instant::now();
             let fetched = match connection.fetch(spec).await {
                 Ok(fetched) => fetched,
                 Err(error) => {
@@ -160,6 +161,7 @@ impl Consumer<'_> {
             let received = stamp(now);
             let mut out_of_range = Vec::new();
             let mut partition_errors = false;
+            let mut fetched_records = false;
             for answer in fetched {
                 let Some(i) = positions
                     .iter()
@@ -202,6 +204,15 @@ impl Consumer<'_> {
                 }
                 self.tally.consumed.fetch_add(records, Ordering::AcqRel);
                 self.last_record.set(now);
+                fetched_records = true;
+            }
+            // Without send stamps (`consume`), the latency is the Fetch's round trip, counted
+            // for the Fetches that brought records (one that long-polled at the log end
+            // measures the wait, not the broker).
+            if !self.stamped && fetched_records {
+                self.meter
+                    .borrow_mut()
+                    .latency(now, now.duration_since(sent_at), 1);
             }
             if !out_of_range.is_empty() {
                 restart_at_log_start(&connection, &mut positions, &out_of_range).await?;
