@@ -296,7 +296,11 @@ impl PartitionLog {
             state.log_start_offset = state.log_start_offset.max(offset);
             state.log_start_offset
         };
-        super::open::write_log_start(&self.inner.dir, new_start)?;
+        // Off the shard thread: a create, fdatasync and rename would stall every partition
+        // of the shard. The shard's blocking calls run in the order submitted, and starts only
+        // grow, so a later DeleteRecords' start is never overwritten by an earlier one's.
+        let dir = self.inner.dir.clone();
+        crate::io::blocking::run(move || super::open::write_log_start(&dir, new_start)).await?;
         self.enforce_retention().await?;
         Ok(new_start)
     }
