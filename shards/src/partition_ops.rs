@@ -455,14 +455,30 @@ async fn list_offset(log: &PartitionLog, timestamp: i64) -> OffsetResult {
 /// The offset and timestamp of the record with the largest timestamp (ListOffsets -3): the
 /// first record holding the log's largest timestamp, as Kafka answers since KAFKA-16310.
 /// CreateTime timestamps need not grow with offsets, so it is not always in the last batch.
+///
+/// The largest timestamp may be a batch's still being written, or one below the log start:
+/// then nothing readable holds it, and the answer is the last readable batch's, as before.
 async fn max_timestamp(log: &PartitionLog) -> Result<Option<(i64, i64)>, EngineError> {
-    if log.high_watermark() <= log.log_start_offset() {
+    let high_watermark = log.high_watermark();
+    if high_watermark <= log.log_start_offset() {
         return Ok(None);
     }
-    let Some(largest) = log.max_timestamp() else {
+    if let Some(largest) = log.max_timestamp() {
+        if let Some(found) = log.offset_for_timestamp(largest).await? {
+            if found.0 < high_watermark {
+                return Ok(Some(found));
+            }
+        }
+    }
+    let read = log.read(high_watermark - 1, 1).await?;
+    let Some(chunk) = read.chunks.last() else {
         return Ok(None);
     };
-    log.offset_for_timestamp(largest).await
+    let mut newest = None;
+    for batch in Batches::new(chunk.clone()).flatten() {
+        newest = Some((batch.last_offset(), batch.max_timestamp()));
+    }
+    Ok(newest)
 }
 
 /// Waits until one of `targets` (all owned by this shard) has data at its offset, or

@@ -74,8 +74,6 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Connects to `address` (`host:port`) and starts the reader and writer tasks on the
-    /// current glommio executor.
     /// Connects to the first of a bootstrap list (`host:port[,host:port...]`, Kafka's
     /// `bootstrap.servers`) that answers, trying them in order.
     pub async fn connect_bootstrap(
@@ -99,6 +97,8 @@ impl Connection {
         }))
     }
 
+    /// Connects to `address` (`host:port`) and starts the reader and writer tasks on the
+    /// current glommio executor.
     pub async fn connect(address: &str, client_id: &str) -> Result<Rc<Connection>, ClientError> {
         let connect_error = |reason: String| ClientError::Connect {
             address: address.to_string(),

@@ -339,10 +339,9 @@ async fn flush_via(file: Rc<SegmentFile>) -> Result<(), FlushError> {
     })
 }
 
-/// Appends the active segment's index entries added since the last sync to its index files
-/// (through the page cache, not synced: they only shorten recovery, which checks them).
-/// Appends to the active segment's index files the entries of batches below `synced_offset`
-/// (what the sync just made durable), never of later ones: an entry that reached the disk
+/// Appends to the active segment's index files (through the page cache, not synced: they only
+/// shorten recovery) the entries of batches below `synced_offset` (what the sync just made
+/// durable), never of later ones: an entry that reached the disk
 /// before its batch could, after a power loss, name a batch that survived beyond one that did
 /// not, and recovery, which starts at the last entry naming its batch, would then never look
 /// at the lost one and leave a hole instead of cutting the log there.

@@ -24,7 +24,6 @@ pub const SPARE_SEGMENT_FILE: &str = "spare-segment";
 /// A spare being pre-written (see `log::prewrite`); renamed to the spare once synced.
 pub const PREWRITE_SPARE_FILE: &str = "spare-segment.prewrite";
 
-/// `<dir>/<base_offset:020>.<suffix>`, Kafka's naming.
 /// Reads a whole metadata file (an index, a producer snapshot) of at most `max` bytes. A
 /// longer one is refused before more is read: its length comes from the disk, and a corrupt or
 /// foreign file must not size an allocation.
@@ -43,6 +42,7 @@ pub fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// `<dir>/<base_offset:020>.<suffix>`, Kafka's naming.
 pub fn segment_path(dir: &Path, base_offset: i64, suffix: &str) -> PathBuf {
     dir.join(format!("{base_offset:020}.{suffix}"))
 }
