@@ -154,3 +154,66 @@ fn ctrl_c_commits_what_was_read_and_leaves_the_group() {
     let described = support::cli::success(&broker, &["group", "describe", "--group", "followers"]);
     assert!(described.contains("Empty"), "{described}");
 }
+
+/// A reader that stops reading (`| less`, paused) blocks the consumer past its session: the
+/// group drops it. When the reader goes on, the consumer joins again and carries on from the
+/// group's last commit instead of failing.
+#[test]
+fn a_member_paused_past_its_session_joins_again_and_carries_on() {
+    let broker = Broker::start("consume-paused", 1);
+    kafka::create_topic(&kafka::admin(&broker), TOPIC, PARTITIONS);
+    // Lines long enough to fill the pipe, so that printing blocks.
+    let padding = "x".repeat(2000);
+    for partition in 0..PARTITIONS {
+        let lines: String = (0..PER_PARTITION)
+            .map(|i| format!("p{partition}-{i}-{padding}\n"))
+            .collect();
+        let partition = partition.to_string();
+        success_with_input(
+            &broker,
+            &["produce", TOPIC, "--partition", &partition],
+            lines.as_bytes(),
+        );
+    }
+    let mut paused = consumer(&broker, &["--group", "paused"]);
+    // Reading nothing until the group dropped the member: 3 s of initial rebalance delay,
+    // then its 10 s session (and the 5 s between commits).
+    let dropped_by = Instant::now() + Duration::from_secs(40);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let described = support::cli::success(&broker, &["group", "describe", "--group", "paused"]);
+        if described.contains("Empty") {
+            break;
+        }
+        assert!(
+            Instant::now() < dropped_by,
+            "the member was never dropped: {described}"
+        );
+    }
+    let lines = lines_of(&mut paused);
+    let mut seen = BTreeSet::new();
+    let deadline = Instant::now() + WAIT_MAX;
+    while seen.len() < PARTITIONS as usize * PER_PARTITION {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines.recv_timeout(left).expect("records keep coming");
+        seen.insert(position(&line));
+    }
+    // Still a member, reading what comes next.
+    success_with_input(&broker, &["produce", TOPIC, "--partition", "0"], b"after\n");
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines.recv_timeout(left).expect("the record produced after");
+        if line.ends_with("\tafter") {
+            break;
+        }
+    }
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(paused.id() as libc::pid_t, libc::SIGINT) };
+    assert!(wait(&mut paused).success());
+    let mut expected = vec![Some(PER_PARTITION as i64); PARTITIONS as usize];
+    expected[0] = Some(PER_PARTITION as i64 + 1);
+    assert_eq!(
+        groups::committed(&broker.bootstrap(), "paused", TOPIC, PARTITIONS).expect("OffsetFetch"),
+        expected
+    );
+}

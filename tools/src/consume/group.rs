@@ -17,13 +17,17 @@ use pinlog_protocol::error_code::ErrorCode;
 
 use super::ConsumeError;
 use crate::client::membership::{self, GroupCallError, Joined};
-use crate::client::{Client, KafkaError};
+use crate::client::{Client, ClientError, KafkaError};
 
 /// The coordinator declares the member dead after this long without a heartbeat.
 const SESSION_TIMEOUT_MS: i32 = 10_000;
-/// How long the coordinator waits for members to join a rebalance; below the client's I/O
-/// timeout, which bounds the JoinGroup call that waits with it.
+/// How long the coordinator may wait for this member to join a rebalance; below the client's
+/// 30 s I/O timeout. The coordinator waits for the largest rebalance timeout of the group's
+/// members, though: in a group with Java consumers (300 s by default) a slow rebalance can
+/// outlast the I/O timeout, and the command then fails with a timeout.
 const REBALANCE_TIMEOUT_MS: i32 = 20_000;
+/// Wait before asking again a coordinator that is loading its groups or moved.
+const COORDINATOR_RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// A third of the session timeout, as Kafka's consumer defaults have it.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(3_000);
 /// JoinGroup/SyncGroup rounds one join may take (each rebalance that overtakes it costs one).
@@ -70,6 +74,12 @@ impl GroupMember {
     pub fn rejoin(&mut self, client: &mut Client) -> Result<Vec<i32>, ConsumeError> {
         let topics = [self.topic.clone()];
         for _ in 0..JOIN_ROUNDS_MAX {
+            if super::stop::requested() {
+                return Err(ConsumeError::Group {
+                    group: self.group.clone(),
+                    error: "interrupted while joining".to_string(),
+                });
+            }
             let joined = match client.join_group(
                 &self.group,
                 &self.member_id,
@@ -140,12 +150,19 @@ impl GroupMember {
         }
     }
 
-    /// Whether `error` only means "join again"; forgets a member id the group no longer knows.
+    /// Whether `error` only means "join again"; forgets a member id the group no longer knows,
+    /// and waits a little for a coordinator that is loading or moved.
     fn retry(&mut self, error: &GroupCallError) -> bool {
         let GroupCallError::Kafka(KafkaError::Known(code)) = error else {
             return false;
         };
         match code {
+            ErrorCode::CoordinatorLoadInProgress
+            | ErrorCode::CoordinatorNotAvailable
+            | ErrorCode::NotCoordinator => {
+                std::thread::sleep(COORDINATOR_RETRY_BACKOFF);
+                true
+            }
             ErrorCode::UnknownMemberId | ErrorCode::FencedInstanceId => {
                 self.member_id.clear();
                 self.generation = -1;
@@ -167,6 +184,19 @@ impl GroupMember {
     }
 }
 
+/// Whether a commit's error says the member is out of the group's current generation.
+pub fn membership_ended(error: &KafkaError) -> bool {
+    matches!(
+        error,
+        KafkaError::Known(
+            ErrorCode::UnknownMemberId
+                | ErrorCode::IllegalGeneration
+                | ErrorCode::RebalanceInProgress
+                | ErrorCode::FencedInstanceId
+        )
+    )
+}
+
 fn decode(assignment: Bytes, topic: &str) -> Option<Vec<i32>> {
     membership::decode_assignment(assignment, topic)
 }
@@ -179,9 +209,15 @@ fn range_assignments(
     let topics: BTreeSet<&String> = joined.members.iter().flat_map(|(_, t)| t).collect();
     let mut counts = Vec::new();
     for topic in topics {
-        // A topic that does not exist (yet) has nothing to assign.
-        if let Ok(partitions) = client.partitions(topic) {
-            counts.push((topic.clone(), partitions));
+        match client.partitions(topic) {
+            Ok(partitions) => counts.push((topic.clone(), partitions)),
+            // A topic that does not exist (yet) has nothing to assign; any other failure
+            // must not hand every member an empty assignment.
+            Err(ClientError::Kafka {
+                error: KafkaError::Known(ErrorCode::UnknownTopicOrPartition),
+                ..
+            }) => {}
+            Err(error) => return Err(error.into()),
         }
     }
     let assignments = range(&joined.members, &counts);

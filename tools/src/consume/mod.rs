@@ -206,9 +206,11 @@ pub fn run(args: &ConsumeArgs) -> Result<(), ConsumeError> {
         consumed: 0,
         committed: BTreeMap::new(),
         member,
+        membership_lost: false,
     };
-    consumer.assign(&partitions)?;
-    let outcome = consumer.consume();
+    let outcome = consumer
+        .assign(&partitions)
+        .and_then(|()| consumer.consume());
     // Commit what was consumed even when consuming stopped on an error.
     let committed = consumer.commit();
     if let Some(member) = &consumer.member {
@@ -219,13 +221,18 @@ pub fn run(args: &ConsumeArgs) -> Result<(), ConsumeError> {
 
 /// Ctrl-C and SIGTERM end the consume loop at its next turn (within a fetch's wait), so that
 /// the positions are committed and the group left, instead of the process dying mid-way.
-mod stop {
+pub(crate) mod stop {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     static REQUESTED: AtomicBool = AtomicBool::new(false);
 
-    extern "C" fn on_signal(_: libc::c_int) {
+    extern "C" fn on_signal(signal: libc::c_int) {
         REQUESTED.store(true, Ordering::Relaxed);
+        // A second one ends the process at once (a call stuck in a slow rebalance).
+        // SAFETY: signal(2) is async-signal-safe.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+        }
     }
 
     pub fn install() {
@@ -257,12 +264,18 @@ struct Consumer<'a> {
     committed: BTreeMap<i32, i64>,
     /// Membership of `--group` (without `--partition`).
     member: Option<group::GroupMember>,
+    /// A commit found the member out of the group's generation: join again.
+    membership_lost: bool,
 }
 
 impl Consumer<'_> {
     /// Reads `partitions` from now on, each from where it starts ([`start::positions`]).
     fn assign(&mut self, partitions: &[i32]) -> Result<(), ConsumeError> {
         self.committed.clear();
+        // A partition added since the start (the group's leader saw it): learn its leader.
+        if partitions.iter().any(|p| !self.all_leaders.contains_key(p)) {
+            self.all_leaders = self.client.leaders(&self.args.topic)?;
+        }
         if partitions.is_empty() {
             self.positions.clear();
             self.ends.clear();
@@ -285,11 +298,13 @@ impl Consumer<'_> {
         let Some(member) = self.member.as_mut() else {
             return Ok(());
         };
-        match member.heartbeat_if_due(&mut self.client)? {
-            group::Heartbeat::Stable => return Ok(()),
-            // Still of its generation: what it read is committed for the next owner.
-            group::Heartbeat::Rebalance => self.commit()?,
-            group::Heartbeat::Lost => {}
+        if !std::mem::take(&mut self.membership_lost) {
+            match member.heartbeat_if_due(&mut self.client)? {
+                group::Heartbeat::Stable => return Ok(()),
+                // Still of its generation: what it read is committed for the next owner.
+                group::Heartbeat::Rebalance => self.commit()?,
+                group::Heartbeat::Lost => {}
+            }
         }
         let Some(member) = self.member.as_mut() else {
             return Ok(());
@@ -513,6 +528,14 @@ impl Consumer<'_> {
         };
         for (partition, error) in answers {
             if let Some(error) = error {
+                if self.member.is_some() && group::membership_ended(&error) {
+                    // The group moved on without this member (a paused reader outlived its
+                    // session, a rebalance came first): the next owner starts from the last
+                    // commit, as with any Kafka consumer. Join again rather than fail.
+                    tracing::warn!(%group, partition, %error, "positions not committed: the member is no longer in the group's generation");
+                    self.membership_lost = true;
+                    return Ok(());
+                }
                 return Err(ConsumeError::Commit {
                     group: group.clone(),
                     partition,
