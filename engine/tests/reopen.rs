@@ -129,6 +129,17 @@ fn a_snapshot_beyond_a_crashed_tail_is_not_used_once_the_log_grows_past_it() {
                 .unwrap();
             sequence += 4;
         }
+        // The roll's snapshot is written in the background: the crash comes once it is there.
+        let newest_log = files_with_suffix(&path, "log").last().unwrap().0.clone();
+        let its_snapshot = newest_log.replace(".log", ".snapshot");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !path.join(&its_snapshot).exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no snapshot at the roll"
+            );
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
         drop(log);
         // The crash lost the tail: the newest segment never reached the disk, nor the last
         // two batches of the one before; the snapshot its roll wrote did.
