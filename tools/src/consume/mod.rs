@@ -310,6 +310,8 @@ impl Consumer<'_> {
             return Ok(());
         };
         let partitions = member.rejoin(&mut self.client)?;
+        // A commit refused during the rebalance asked for this very rejoin.
+        self.membership_lost = false;
         self.assign(&partitions)
     }
 
