@@ -138,7 +138,7 @@ fn load(kind: Kind, args: &LoadArgs, given: &ArgMatches) -> anyhow::Result<bool>
         write_json(&report, path).context("--json")?;
     }
     if let Some(path) = &args.plot {
-        plot::write_svg(&report, path).context("--plot")?;
+        plot::write_plot(&report, path).context("--plot")?;
     }
     Ok(true)
 }

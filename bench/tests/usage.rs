@@ -38,8 +38,8 @@ fn refused(args: &[&str]) -> String {
 
 #[test]
 fn a_plot_that_cannot_be_drawn_is_refused_before_the_run() {
-    let line = refused(&["produce", "--bootstrap", NO_BROKER, "--plot", "out.png"]);
-    assert!(line.contains("only SVG"), "{line}");
+    let line = refused(&["produce", "--bootstrap", NO_BROKER, "--plot", "out.jpg"]);
+    assert!(line.contains("*.svg or *.png"), "{line}");
 }
 
 #[test]

@@ -40,10 +40,7 @@ pub enum ReportError {
     SchemaVersion { path: PathBuf, found: u32 },
     #[error("{0}")]
     Invalid(String),
-    #[error(
-        "--plot {path}: only SVG is drawn, name the file *.svg \
-         (PNG would need a rasteriser this tool does not carry)"
-    )]
+    #[error("--plot {path}: name the file *.svg or *.png")]
     PlotFormat { path: PathBuf },
     #[error(transparent)]
     Compare(#[from] compare::CompareError),

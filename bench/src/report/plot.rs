@@ -1,4 +1,4 @@
-//! `--plot FILE.svg`: a self-contained SVG of the latency percentile distribution and the
+//! `--plot FILE.svg` (or `.png`): a self-contained SVG of the latency percentile distribution and the
 //! throughput over time, written by hand (no plotting crate: a few lines of SVG text do).
 //!
 //! The upper panel follows HdrHistogram's plotter: x is `1/(1-p)` on a log axis, so 90%,
@@ -7,13 +7,15 @@
 //! panel shows MB/s per second of the measured window. Each workload has a colour; with
 //! several repetitions every repetition is drawn, half-transparent, so the spread is visible.
 //!
-//! Only SVG is written: a PNG needs a rasteriser, and none is light enough to carry here.
+//! `*.png` gets the same drawing rasterised ([`raster`]).
 
 mod canvas;
+mod raster;
 
 use std::path::Path;
 
-use self::canvas::{decade_range, linear_ticks, Scale, Svg};
+use self::canvas::{decade_range, linear_ticks, Canvas, Scale, Svg};
+use self::raster::Raster;
 use super::model::{Report, WorkloadResult};
 use super::ReportError;
 
@@ -53,20 +55,40 @@ const LATENCY_US_MIN: f64 = 1.0;
 const PARTIAL_SECOND_MIN: f64 = 0.1;
 const BYTES_PER_MB: f64 = 1e6;
 
-/// Draws the latency percentile distribution and the throughput over time of `report`.
-pub fn write_svg(report: &Report, path: &Path) -> Result<(), ReportError> {
-    let is_svg = path
-        .extension()
-        .is_some_and(|extension| extension.eq_ignore_ascii_case("svg"));
-    if !is_svg {
-        return Err(ReportError::PlotFormat {
-            path: path.to_path_buf(),
-        });
-    }
-    std::fs::write(path, render_svg(report)).map_err(|source| ReportError::Write {
+/// Draws the latency percentile distribution and the throughput over time of `report` into
+/// `path`: SVG for `*.svg`, PNG for `*.png`.
+pub fn write_plot(report: &Report, path: &Path) -> Result<(), ReportError> {
+    let bytes = match PlotFormat::of(path) {
+        Some(PlotFormat::Svg) => render_svg(report).into_bytes(),
+        Some(PlotFormat::Png) => render_png(report),
+        None => {
+            return Err(ReportError::PlotFormat {
+                path: path.to_path_buf(),
+            })
+        }
+    };
+    std::fs::write(path, bytes).map_err(|source| ReportError::Write {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// The plot formats, by file extension (either case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotFormat {
+    Svg,
+    Png,
+}
+
+impl PlotFormat {
+    pub fn of(path: &Path) -> Option<PlotFormat> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "svg" => Some(PlotFormat::Svg),
+            "png" => Some(PlotFormat::Png),
+            _ => None,
+        }
+    }
 }
 
 /// One line: a workload's colour and its points in data units.
@@ -78,6 +100,18 @@ struct Series {
 /// The SVG document of `report`.
 pub fn render_svg(report: &Report) -> String {
     let mut svg = Svg::new(WIDTH, HEIGHT);
+    draw(report, &mut svg);
+    svg.finish()
+}
+
+/// The PNG file of `report`'s plot (the same drawing, rasterised).
+pub fn render_png(report: &Report) -> Vec<u8> {
+    let mut raster = Raster::new(WIDTH, HEIGHT);
+    draw(report, &mut raster);
+    raster.finish()
+}
+
+fn draw(report: &Report, svg: &mut impl Canvas) {
     let repetitions = report.runs.len();
     svg.title(
         (PLOT_LEFT, 30.0),
@@ -124,7 +158,7 @@ pub fn render_svg(report: &Report) -> String {
                 .collect(),
         })
         .collect();
-    draw_latency_panel(&mut svg, &latency, opacity);
+    draw_latency_panel(svg, &latency, opacity);
 
     let throughput: Vec<Series> = each_workload(report)
         .map(|workload| Series {
@@ -133,10 +167,9 @@ pub fn render_svg(report: &Report) -> String {
         })
         .filter(|series| !series.points.is_empty())
         .collect();
-    draw_throughput_panel(&mut svg, &throughput, opacity);
+    draw_throughput_panel(svg, &throughput, opacity);
 
-    draw_legend(&mut svg, &workloads, &colour_of, repetitions);
-    svg.finish()
+    draw_legend(svg, &workloads, &colour_of, repetitions);
 }
 
 /// Workload names in the order they first appear.
@@ -180,7 +213,7 @@ fn throughput_points(workload: &WorkloadResult) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn draw_latency_panel(svg: &mut Svg, series: &[Series], opacity: f64) {
+fn draw_latency_panel(svg: &mut impl Canvas, series: &[Series], opacity: f64) {
     let top = LATENCY_TOP;
     let bottom = top + LATENCY_HEIGHT;
     svg.text((PLOT_LEFT, top - 12.0), "start", "Latency by percentile");
@@ -229,7 +262,7 @@ fn draw_latency_panel(svg: &mut Svg, series: &[Series], opacity: f64) {
     }
 }
 
-fn draw_throughput_panel(svg: &mut Svg, series: &[Series], opacity: f64) {
+fn draw_throughput_panel(svg: &mut impl Canvas, series: &[Series], opacity: f64) {
     let top = THROUGHPUT_TOP;
     let bottom = top + THROUGHPUT_HEIGHT;
     svg.text((PLOT_LEFT, top - 12.0), "start", "Throughput over time");
@@ -283,7 +316,12 @@ fn draw_throughput_panel(svg: &mut Svg, series: &[Series], opacity: f64) {
 }
 
 /// The panel's box, grid lines and tick labels; ticks are `(pixel, label)`.
-fn draw_frame(svg: &mut Svg, (top, bottom): (f64, f64), x: &[(f64, String)], y: &[(f64, String)]) {
+fn draw_frame(
+    svg: &mut impl Canvas,
+    (top, bottom): (f64, f64),
+    x: &[(f64, String)],
+    y: &[(f64, String)],
+) {
     for (pixel, label) in x {
         svg.line((*pixel, top), (*pixel, bottom), GRID_COLOUR);
         svg.text((*pixel, bottom + 16.0), "middle", label);
@@ -296,13 +334,13 @@ fn draw_frame(svg: &mut Svg, (top, bottom): (f64, f64), x: &[(f64, String)], y: 
     svg.rect((PLOT_LEFT, top), size, "none", AXIS_COLOUR);
 }
 
-fn no_data(svg: &mut Svg, (top, bottom): (f64, f64), message: &str) {
+fn no_data(svg: &mut impl Canvas, (top, bottom): (f64, f64), message: &str) {
     let centre = ((PLOT_LEFT + PLOT_RIGHT) / 2.0, (top + bottom) / 2.0);
     svg.text(centre, "middle", message);
 }
 
 fn draw_legend(
-    svg: &mut Svg,
+    svg: &mut impl Canvas,
     workloads: &[String],
     colour_of: &dyn Fn(&str) -> &'static str,
     repetitions: usize,

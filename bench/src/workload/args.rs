@@ -194,7 +194,7 @@ pub enum ArgsError {
     },
     #[error("--rate must be a number of records per second of at least {RATE_MIN}, not {0}")]
     Rate(f64),
-    #[error("--plot {0}: only SVG is drawn, name the file *.svg")]
+    #[error("--plot {0}: name the file *.svg or *.png")]
     PlotFormat(PathBuf),
     #[error("--{option} {path}: {parent} is not a directory")]
     NoDirectory {
@@ -235,10 +235,7 @@ impl LoadArgs {
         }
         // Checked before the run, not after minutes of it.
         if let Some(path) = &self.plot {
-            let is_svg = path
-                .extension()
-                .is_some_and(|extension| extension.eq_ignore_ascii_case("svg"));
-            if !is_svg {
+            if crate::report::plot::PlotFormat::of(path).is_none() {
                 return Err(ArgsError::PlotFormat(path.clone()));
             }
         }

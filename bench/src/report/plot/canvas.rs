@@ -3,6 +3,43 @@
 //! Every piece of text goes through [`escape`], so a hostname or workload name with `<`, `&`
 //! or a control character cannot break the document.
 
+/// What the plot draws with: the SVG document, or the raster of `--plot FILE.png`
+/// ([`super::raster::Raster`]). Coordinates are pixels from the top left; colours are
+/// `#rrggbb`, `white` or `none`.
+pub trait Canvas {
+    fn line(&mut self, from: (f64, f64), to: (f64, f64), stroke: &str);
+    fn rect(&mut self, at: (f64, f64), size: (f64, f64), fill: &str, stroke: &str);
+    /// A polyline through `points`; `opacity` below 1 lets overlapping repetitions show.
+    fn polyline(&mut self, points: &[(f64, f64)], stroke: &str, opacity: f64);
+    /// `content` with its baseline at `at`; `anchor` is SVG's `text-anchor` (`start`,
+    /// `middle`, `end`).
+    fn text(&mut self, at: (f64, f64), anchor: &str, content: &str);
+    /// Like [`Canvas::text`] centred on `at`, turned to read upwards (the y axis label).
+    fn text_vertical(&mut self, at: (f64, f64), content: &str);
+    fn title(&mut self, at: (f64, f64), content: &str);
+}
+
+impl Canvas for Svg {
+    fn line(&mut self, from: (f64, f64), to: (f64, f64), stroke: &str) {
+        Svg::line(self, from, to, stroke)
+    }
+    fn rect(&mut self, at: (f64, f64), size: (f64, f64), fill: &str, stroke: &str) {
+        Svg::rect(self, at, size, fill, stroke)
+    }
+    fn polyline(&mut self, points: &[(f64, f64)], stroke: &str, opacity: f64) {
+        Svg::polyline(self, points, stroke, opacity)
+    }
+    fn text(&mut self, at: (f64, f64), anchor: &str, content: &str) {
+        Svg::text(self, at, anchor, content)
+    }
+    fn text_vertical(&mut self, at: (f64, f64), content: &str) {
+        Svg::text_vertical(self, at, content)
+    }
+    fn title(&mut self, at: (f64, f64), content: &str) {
+        Svg::title(self, at, content)
+    }
+}
+
 /// Text accumulated into one SVG document.
 pub struct Svg {
     text: String,

@@ -66,18 +66,43 @@ fn an_empty_report_still_draws_both_panels() {
 }
 
 #[test]
-fn write_svg_writes_svg_and_refuses_png() {
-    let report = fixtures::report("produce", 1);
+fn write_plot_writes_svg_or_png_by_extension_and_refuses_others() {
+    let report = fixtures::report("produce", 2);
     let directory = std::env::temp_dir().join(format!("pinlog-plot-{}", std::process::id()));
     std::fs::create_dir_all(&directory).expect("create a temp dir");
     let svg_path = directory.join("plot.SVG");
-    write_svg(&report, &svg_path).expect("writing SVG works");
+    write_plot(&report, &svg_path).expect("writing SVG works");
     let written = std::fs::read_to_string(&svg_path).expect("read it back");
     parse(&written);
-    let png = write_svg(&report, &directory.join("plot.png"));
+
+    let png_path = directory.join("plot.png");
+    write_plot(&report, &png_path).expect("writing PNG works");
+    let decoder = png::Decoder::new(std::fs::File::open(&png_path).expect("open the PNG"));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).expect("one image");
+    assert_eq!((frame.width, frame.height), (WIDTH as u32, HEIGHT as u32));
+    let pixels = &pixels[..frame.buffer_size()];
+    let rgb: Vec<[u8; 3]> = pixels.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+    // Text and axes (dark), and the workload's colour in its lines, blended or not.
     assert!(
-        matches!(png, Err(ReportError::PlotFormat { .. })),
-        "{png:?}"
+        rgb.iter().filter(|p| **p == [0, 0, 0]).count() > 1000,
+        "text"
+    );
+    let blue = [0x1f, 0x77, 0xb4];
+    let bluish = rgb
+        .iter()
+        .filter(|p| p[2] > 150 && p[0] < 200 && p[2] > p[0] + 40)
+        .count();
+    assert!(
+        rgb.contains(&blue) || bluish > 200,
+        "the series: {bluish} bluish pixels"
+    );
+
+    let jpg = write_plot(&report, &directory.join("plot.jpg"));
+    assert!(
+        matches!(jpg, Err(ReportError::PlotFormat { .. })),
+        "{jpg:?}"
     );
     std::fs::remove_dir_all(&directory).expect("clean up");
 }
