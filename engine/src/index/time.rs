@@ -138,17 +138,15 @@ impl TimeIndex {
         self.entries.partition_point(|entry| entry.1 < relative)
     }
 
+    /// The file bytes of the entries from the `first`-th on (see `OffsetIndex`).
+    pub fn entries_bytes_from(&self, first: usize) -> Vec<u8> {
+        self.entries_bytes(first, self.entries.len())
+    }
+
     /// The file bytes of the entries `first..end` (clamped to the entries there are).
     pub fn entries_bytes(&self, first: usize, end: usize) -> Vec<u8> {
         let end = end.min(self.entries.len());
-        let mut bytes = self.entries_bytes_from(first);
-        bytes.truncate(end.saturating_sub(first) * Self::ENTRY_BYTES);
-        bytes
-    }
-
-    /// The file bytes of the entries from the `first`-th on (see `OffsetIndex`).
-    pub fn entries_bytes_from(&self, first: usize) -> Vec<u8> {
-        let entries = self.entries.get(first..).unwrap_or_default();
+        let entries = self.entries.get(first..end).unwrap_or_default();
         let mut out = Vec::with_capacity(entries.len() * Self::ENTRY_BYTES);
         for &(timestamp, relative) in entries {
             out.extend_from_slice(&timestamp.to_be_bytes());

@@ -81,8 +81,11 @@ pub(crate) async fn rebuild(
     // is written before the old segment's last writes complete). Kept, it would be taken for
     // the state once the log grows past its offset again, and its lost batches would pass
     // for duplicates: removed before anything is appended.
-    remove_after(dir, end)?;
-    let mut candidates = list(dir)?;
+    let (stale, mut candidates): (Vec<i64>, Vec<i64>) =
+        list(dir)?.into_iter().partition(|&offset| offset > end);
+    for offset in stale {
+        remove(dir, offset)?;
+    }
     candidates.sort_unstable_by(|a, b| b.cmp(a));
     let (mut table, from) = candidates
         .into_iter()
