@@ -101,11 +101,11 @@ impl GroupMember {
             match client.sync_group(&self.group, &joined, assignments) {
                 Ok(assignment) => {
                     self.last_heartbeat = Instant::now();
-                    return decode(assignment, &self.topic).ok_or_else(|| {
-                        ConsumeError::Assignment {
+                    return membership::decode_assignment(assignment, &self.topic).ok_or_else(
+                        || ConsumeError::Assignment {
                             group: self.group.clone(),
-                        }
-                    });
+                        },
+                    );
                 }
                 Err(error) if self.retry(&error) => continue,
                 Err(error) => return Err(self.error(error)),
@@ -195,10 +195,6 @@ pub fn membership_ended(error: &KafkaError) -> bool {
                 | ErrorCode::FencedInstanceId
         )
     )
-}
-
-fn decode(assignment: Bytes, topic: &str) -> Option<Vec<i32>> {
-    membership::decode_assignment(assignment, topic)
 }
 
 /// Every member's assignment, by the range assignor over each topic any member subscribes to.

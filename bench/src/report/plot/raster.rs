@@ -13,6 +13,7 @@ const GLYPH_PIXELS: i64 = 8;
 /// advance keeps lines of text near the width the SVG's proportional font gives them.
 const GLYPH_ADVANCE: i64 = 7;
 const BACKGROUND: [u8; 3] = [255, 255, 255];
+const TEXT_COLOUR: [u8; 3] = [0, 0, 0];
 
 /// An RGB image being drawn on.
 pub struct Raster {
@@ -79,7 +80,6 @@ impl Raster {
     /// it to read bottom to top (then `left` is the x of the baseline and `baseline_y` where
     /// the text starts).
     fn glyphs(&mut self, left: i64, baseline_y: i64, content: &str, upwards: bool) {
-        let colour = parse_colour("#000000").unwrap_or([0, 0, 0]);
         for (index, character) in content.chars().enumerate() {
             let glyph = BASIC_FONTS
                 .get(character)
@@ -100,7 +100,7 @@ impl Raster {
                     } else {
                         (left + u, baseline_y + v)
                     };
-                    self.blend(x, y, colour, 1.0);
+                    self.blend(x, y, TEXT_COLOUR, 1.0);
                 }
             }
         }
