@@ -289,7 +289,9 @@ impl Shard {
 
     async fn delete(self) {
         for log in &self.logs {
-            log.delete().await.expect("deleting a log");
+            let erasure = log.delete().await.expect("deleting a log");
+            // Waited for here: the next benchmark must not share the device with it.
+            erasure.run().await.expect("erasing a deleted log");
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -30,5 +30,5 @@ pub mod storage;
 pub use config::{IoMode, LogConfig};
 pub use error::EngineError;
 pub use io::FaultPlan;
-pub use log::{AppendOutcome, Durability, PartitionLog, ReadBatches};
+pub use log::{AppendOutcome, Durability, LogErasure, PartitionLog, ReadBatches};
 pub use storage::{DataDir, ShardStorage};

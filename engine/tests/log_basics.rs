@@ -7,6 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use pinlog_engine::io::SegmentFile;
+use pinlog_engine::log::is_deleted_log_dir;
 use pinlog_engine::{
     DataDir, Durability, EngineError, IoMode, LogConfig, PartitionLog, ShardStorage,
 };
@@ -443,18 +444,41 @@ fn deleting_a_log_removes_its_directory() {
                 .await
                 .unwrap();
         }
-        log.delete().await.unwrap();
+        let erasure = log.delete().await.unwrap();
+        // Out of the way at once, under a name no one opens as a log; the files go later.
         assert!(!path.exists());
+        let deleted = erasure.dir().to_path_buf();
+        let name = deleted.file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(
+            name.starts_with("t-0.") && is_deleted_log_dir(&name),
+            "{name}"
+        );
+        assert!(std::fs::read_dir(&deleted).unwrap().count() > 1);
         assert!(matches!(
             log.append(&[batch(0, 1)], Durability::Written, 0).await,
             Err(EngineError::Deleted { .. })
         ));
-        // A log opened again at the same place starts empty.
+        // A log opened again at the same place starts empty, before the erasure has run.
         let log = PartitionLog::open(&storage, &path, small_segments())
             .await
             .unwrap();
         assert_eq!(log.log_end_offset(), 0);
-        log.close().await.unwrap();
+        // A set-aside directory inside goes too.
+        let aside = deleted.join("set-aside-1");
+        std::fs::create_dir(&aside).unwrap();
+        std::fs::write(aside.join("00000000000000000000.log"), [1u8; 8192]).unwrap();
+        erasure.run().await.unwrap();
+        assert!(!deleted.exists());
+        // Deleted twice in a row: two distinct names.
+        let first = log.delete().await.unwrap();
+        let log = PartitionLog::open(&storage, &path, small_segments())
+            .await
+            .unwrap();
+        let second = log.delete().await.unwrap();
+        assert_ne!(first.dir(), second.dir());
+        first.run().await.unwrap();
+        second.run().await.unwrap();
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     });
 }
 

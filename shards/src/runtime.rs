@@ -1,7 +1,7 @@
 //! Starting and stopping the broker: one pinned glommio executor per shard, the channel mesh,
 //! the metadata log handed to shard 0, signal handling, and a clean shutdown.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::{LocalExecutorBuilder, Placement};
-use pinlog_engine::{DataDir, EngineError, ShardStorage};
+use pinlog_engine::log::{deleted_log_dir, is_deleted_log_dir};
+use pinlog_engine::{DataDir, EngineError, LogErasure, ShardStorage};
 use pinlog_protocol::error_code::ErrorCode;
 
 use crate::config::BrokerConfig;
@@ -59,7 +60,7 @@ pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
             "cut a torn tail off the metadata log"
         );
     }
-    remove_orphan_logs(&config.data_dir, &metadata);
+    let mut deleted_logs = set_aside_removed_logs(&config.data_dir, &metadata);
     let io_memory = io_memory_per_shard(shard_count);
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -90,6 +91,11 @@ pub fn serve(config: BrokerConfig) -> Result<(), BrokerError> {
             mesh: mesh.clone(),
             stop: stop.clone(),
             ready: ready_sender.clone(),
+            erase_at_start: if index == 0 {
+                std::mem::take(&mut deleted_logs)
+            } else {
+                Vec::new()
+            },
         };
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("{SHARD_THREAD_PREFIX}{index}"))
@@ -155,6 +161,8 @@ struct ShardStart {
     mesh: MeshBuilder<MeshMessage, glommio::channels::channel_mesh::Full>,
     stop: Arc<AtomicBool>,
     ready: mpsc::Sender<Result<usize, String>>,
+    /// Deleted log directories for this shard to erase once it serves.
+    erase_at_start: Vec<PathBuf>,
 }
 
 async fn run_shard(start: ShardStart) -> Result<(), String> {
@@ -265,6 +273,9 @@ async fn run_shard_inner(start: ShardStart) -> Result<(), String> {
         glommio::spawn_local(crate::log_recovery::run_failed_log_recovery(shard)).detach()
     };
     let _ = start.ready.send(Ok(start.index));
+    for dir in start.erase_at_start {
+        crate::shard::erase_in_background(start.index, LogErasure::of(dir));
+    }
     network::accept_loop(shard.clone(), listener).await;
     watcher.cancel();
     ticker.cancel();
@@ -361,16 +372,24 @@ async fn run_retention(shard: Rc<Shard>) {
     }
 }
 
-/// Deletes `topic-N` directories that the metadata no longer names (a crash between a topic's
-/// deletion in the metadata log and the removal of its files).
-fn remove_orphan_logs(data_dir: &Path, metadata: &ClusterMetadata) {
+/// Takes the logs of deleted topics out of the way at start: `topic-N` directories that the
+/// metadata no longer names (a crash between a topic's deletion in the metadata log and its
+/// logs' renaming) are renamed as deleted logs are. Returns every deleted log directory, those
+/// and the ones a crash left before their erasure ended, for shard 0 to erase in the
+/// background: a large one must not hold the start up.
+fn set_aside_removed_logs(data_dir: &Path, metadata: &ClusterMetadata) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(data_dir) else {
-        return;
+        return Vec::new();
     };
+    let mut deleted = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         if name == METADATA_DIR || !entry.path().is_dir() {
+            continue;
+        }
+        if is_deleted_log_dir(name) {
+            deleted.push(entry.path());
             continue;
         }
         let Some((topic, partition)) = name.rsplit_once('-') else {
@@ -387,11 +406,16 @@ fn remove_orphan_logs(data_dir: &Path, metadata: &ClusterMetadata) {
             .is_some_and(|t| (0..t.partitions).contains(&partition));
         if !known {
             tracing::info!(dir = name, "removing the log of a deleted topic");
-            if let Err(error) = std::fs::remove_dir_all(entry.path()) {
-                tracing::warn!(dir = name, "removing an orphaned log failed: {error}");
+            let renamed = deleted_log_dir(&entry.path());
+            match std::fs::rename(entry.path(), &renamed) {
+                Ok(()) => deleted.push(renamed),
+                Err(error) => {
+                    tracing::warn!(dir = name, "removing an orphaned log failed: {error}")
+                }
             }
         }
     }
+    deleted
 }
 
 /// The DMA memory each shard's executor registers with io_uring: as much as the locked-memory

@@ -380,12 +380,16 @@ impl Shard {
                     *self.metadata.borrow_mut() = Rc::new(next);
                     let logs = self.logs.borrow_mut().remove(name).unwrap_or_default();
                     for log in logs.into_iter().flatten() {
-                        if let Err(error) = log.delete().await {
-                            tracing::error!(
+                        match log.delete().await {
+                            // The files go in the background: the log is already out of the
+                            // way, and erasing them must not hold this shard (or the next
+                            // metadata change) for the seconds a large log takes.
+                            Ok(erasure) => erase_in_background(self.id, erasure),
+                            Err(error) => tracing::error!(
                                 shard = self.id,
                                 topic = name,
                                 "deleting a partition log failed: {error}"
-                            );
+                            ),
                         }
                     }
                 }
@@ -441,4 +445,16 @@ impl Shard {
             }
         }
     }
+}
+
+/// Runs a deleted log's erasure as a task of its own on this shard (its work is on the
+/// blocking pool, chunk by chunk); a failure leaves files that the next start erases.
+pub(crate) fn erase_in_background(shard: usize, erasure: pinlog_engine::LogErasure) {
+    glommio::spawn_local(async move {
+        let dir = erasure.dir().to_path_buf();
+        if let Err(error) = erasure.run().await {
+            tracing::warn!(shard, dir = %dir.display(), "erasing a deleted log: {error}");
+        }
+    })
+    .detach();
 }

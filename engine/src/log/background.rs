@@ -208,7 +208,7 @@ pub(crate) fn remove_deleted_leftovers(dir: &Path) -> Result<(), EngineError> {
 }
 
 /// Cuts one chunk off the end of `path`, or removes it once empty; true when it is gone.
-fn erase_chunk(path: &Path) -> Result<bool, EngineError> {
+pub(super) fn erase_chunk(path: &Path) -> Result<bool, EngineError> {
     let len = match std::fs::metadata(path) {
         Ok(metadata) => metadata.len(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),

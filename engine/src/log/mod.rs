@@ -24,6 +24,7 @@
 
 mod append;
 mod background;
+mod delete;
 mod early_end;
 mod flusher;
 mod open;
@@ -47,6 +48,7 @@ use crate::error::EngineError;
 use crate::storage::ShardStorage;
 use state::LogInner;
 
+pub use delete::{deleted_log_dir, is_deleted_log_dir, LogErasure, DELETED_LOG_DIR_SUFFIX};
 pub use state::Durability;
 
 /// What an append did.

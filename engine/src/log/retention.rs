@@ -1,4 +1,4 @@
-//! Rolling segments, retention, truncation, closing and deleting a log.
+//! Rolling segments, retention, truncation and closing a log (deleting: `log::delete`).
 
 use std::rc::Rc;
 
@@ -379,18 +379,6 @@ impl PartitionLog {
             }
         }
         flushed.and(closed)
-    }
-
-    /// Closes the log and removes its directory.
-    pub async fn delete(&self) -> Result<(), EngineError> {
-        let _ = self.close().await;
-        self.inner.state.borrow_mut().deleted = true;
-        std::fs::remove_dir_all(&self.inner.dir)
-            .map_err(|e| EngineError::io("remove", &self.inner.dir, e))?;
-        if let Some(parent) = self.inner.dir.parent() {
-            sync_dir(parent).await?;
-        }
-        Ok(())
     }
 
     /// Cuts the old bytes past the data of a recycled active segment (see `log::recycle`),
