@@ -88,6 +88,11 @@ fn a_clean_data_directory_passes_and_each_kind_of_damage_is_reported() {
     let broker = stopped_broker_with_data("cli-dump-log");
     let data = broker.data_dir();
     let data_arg = data.to_str().expect("UTF-8 path");
+    // A deleted log halfway through its erasure (cut mid-batch) is no partition to check.
+    let deleted = data.join(format!("{TOPIC}-0.1700000000000.0-delete"));
+    fs::create_dir(&deleted).expect("planting a deleted log");
+    let log = fs::read(segment(&broker, "log")).expect("reading the segment");
+    fs::write(deleted.join(format!("{:020}.log", 0)), &log[..1000]).expect("a cut copy");
 
     let clean = json_lines(&stdout_of_success(
         &["dump-log"],

@@ -23,6 +23,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use pinlog_engine::log::is_deleted_log_dir;
 use pinlog_engine::segment::{parse_segment_name, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
 
 use self::index::IndexInput;
@@ -96,7 +97,8 @@ fn verdict(tally: Tally) -> Result<(), DumpLogError> {
     Ok(())
 }
 
-/// `path` itself when it holds segment files, else its subdirectories that do, sorted.
+/// `path` itself when it holds segment files, else its subdirectories that do, sorted; not
+/// the directories of deleted logs, which the broker is erasing (their files are cut short).
 fn partition_dirs(path: &Path) -> Result<Vec<PathBuf>, DumpLogError> {
     if !segment_bases(path)?.is_empty() {
         return Ok(vec![path.to_path_buf()]);
@@ -105,7 +107,8 @@ fn partition_dirs(path: &Path) -> Result<Vec<PathBuf>, DumpLogError> {
     for entry in fs::read_dir(path).map_err(|source| open_error(path, source))? {
         let entry = entry.map_err(|source| open_error(path, source))?;
         let child = entry.path();
-        if child.is_dir() && !segment_bases(&child)?.is_empty() {
+        let deleted = entry.file_name().to_str().is_some_and(is_deleted_log_dir);
+        if child.is_dir() && !deleted && !segment_bases(&child)?.is_empty() {
             dirs.push(child);
         }
     }
