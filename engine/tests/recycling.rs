@@ -520,3 +520,53 @@ fn a_young_log_with_prewrite_rolls_into_a_written_file_that_shares_the_flush() {
     });
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// A pre-write that fails (its fdatasync here) leaves neither a spare nor its file behind (the
+/// file is erased in the background), and the log goes on: the next roll takes a fresh file.
+#[test]
+fn a_failed_prewrite_leaves_no_file_and_the_log_goes_on() {
+    let root = test_dir("prewrite-failed");
+    run(async {
+        let plan = Rc::new(FaultPlan::default());
+        let storage = ShardStorage::with_faults(&root, 0, plan.clone());
+        let config = LogConfig {
+            retention_bytes: None,
+            prewrite_spare: true,
+            ..config_eager()
+        };
+        let dir = root.join("t-0");
+        let log = PartitionLog::open(&storage, &dir, config).await.unwrap();
+        // Written appends only: the log itself syncs nothing, so the failing fdatasync is the
+        // pre-write's.
+        plan.fail_next_sync(libc::EIO);
+        let half = SEGMENT_BYTES as usize / BATCH_BYTES / 2 + 1;
+        for tag in 0..half as u64 {
+            log.append(&[sized_batch(tag)], Durability::Written, 0)
+                .await
+                .unwrap();
+        }
+        let leftovers = || {
+            ["spare-segment.prewrite", "spare-segment.prewrite.deleted"]
+                .iter()
+                .any(|name| dir.join(name).exists())
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        // Started, failed, erased.
+        while plan.sync_failure_pending() || leftovers() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the pre-written file stayed"
+            );
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert!(!spare(&dir).exists());
+        log.roll_now().await.unwrap();
+        let outcome = log
+            .append(&[sized_batch(half as u64)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert_eq!(outcome.base_offset, half as i64);
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -27,6 +27,11 @@ impl FaultPlan {
         self.sync_errno.set(Some(errno));
     }
 
+    /// Whether the failure armed by [`FaultPlan::fail_next_sync`] is still to come.
+    pub fn sync_failure_pending(&self) -> bool {
+        self.sync_errno.get().is_some()
+    }
+
     /// Makes the disk "full" after `bytes` more bytes; `None` gives the space back.
     pub fn set_space_left(&self, bytes: Option<u64>) {
         self.space_left_bytes.set(bytes);

@@ -192,6 +192,26 @@ async fn run(inner: &Rc<LogInner>, job: Job) {
     }
 }
 
+/// Renames `path` as a deleted file (which the next open removes) and queues its erasure;
+/// a failed rename is logged and the file left for the next open of the log.
+pub(crate) fn erase_file(inner: &Rc<LogInner>, path: &Path) {
+    let deleted = deleted_path(path);
+    if let Err(error) = std::fs::rename(path, &deleted) {
+        if error.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(path = %path.display(), %error, "could not remove a file");
+        }
+        return;
+    }
+    let (done, _) = oneshot::channel();
+    push(
+        inner,
+        Job::Erase {
+            paths: vec![deleted],
+            done,
+        },
+    );
+}
+
 /// Removes the erased-to-be files a crash left behind (at open, before recovery).
 pub(crate) fn remove_deleted_leftovers(dir: &Path) -> Result<(), EngineError> {
     for entry in std::fs::read_dir(dir).map_err(|e| EngineError::io("list", dir, e))? {

@@ -65,8 +65,13 @@ impl PartitionLog {
                 }
             };
             state.spare_in_making = false;
-            if !kept {
-                let _ = std::fs::remove_file(&path);
+            // A closed log's directory may be another log's by now (reopened, or deleted and
+            // created again, whose own pre-write uses the same name): its next open removes a
+            // half-made spare. Else the unwanted file, a whole segment, is erased in cuts:
+            // unlinked at once it would hold the shard while its blocks are freed.
+            if !kept && !state.closed {
+                drop(state);
+                super::background::erase_file(&inner, &path);
             }
         })
         .detach();
