@@ -263,11 +263,34 @@ fn truncation_and_reopen_discard_the_spare() {
         drop(log);
         glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
         assert!(spare(&dir).exists(), "a closed log keeps its spare on disk");
+        let spare_bytes = std::fs::metadata(spare(&dir)).unwrap().len();
         let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
         assert!(!spare(&dir).exists(), "reopening discarded the spare");
+        // Not unlinked by the open, whose cost must not grow with the log: renamed, and erased
+        // by the log's background work (which has not run yet: nothing yielded since).
+        let deleted = deleted_files(&dir);
+        assert_eq!(deleted.len(), 1, "{deleted:?}");
+        assert_eq!(std::fs::metadata(&deleted[0]).unwrap().len(), spare_bytes);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !deleted_files(&dir).is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the spare was not erased"
+            );
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
         log.close().await.unwrap();
     });
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The files of `dir` renamed for erasing.
+fn deleted_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("listing the log")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|x| x == "deleted"))
+        .collect()
 }
 
 /// With eager retention and no periodic check at all, a log at its limit keeps reusing the
@@ -545,11 +568,8 @@ fn a_failed_prewrite_leaves_no_file_and_the_log_goes_on() {
                 .await
                 .unwrap();
         }
-        let leftovers = || {
-            ["spare-segment.prewrite", "spare-segment.prewrite.deleted"]
-                .iter()
-                .any(|name| dir.join(name).exists())
-        };
+        let leftovers =
+            || dir.join("spare-segment.prewrite").exists() || !deleted_files(&dir).is_empty();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         // Started, failed, erased.
         while plan.sync_failure_pending() || leftovers() {

@@ -41,8 +41,7 @@ pub(crate) async fn open(
     config: LogConfig,
 ) -> Result<Rc<LogInner>, EngineError> {
     std::fs::create_dir_all(dir).map_err(|e| EngineError::io("create directory", dir, e))?;
-    super::background::remove_deleted_leftovers(dir)?;
-    super::recycle::discard_spare(dir)?;
+    let leftovers = super::background::set_aside_at_open(dir)?;
     storage.prime_device_probe(dir).await?;
     let faults = storage.faults();
     let mut bases = list_segments(dir)?;
@@ -162,7 +161,9 @@ pub(crate) async fn open(
         prewrite_turn: storage.prewrite_turn(),
         roll_seed: super::roll_jitter::seed(dir),
     };
-    Ok(Rc::new(inner))
+    let inner = Rc::new(inner);
+    super::background::erase_later(&inner, leftovers);
+    Ok(inner)
 }
 
 /// What an active segment cut at `data_len` (by recovery or truncation) is pre-allocated to:
@@ -438,7 +439,7 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     inner.state.borrow_mut().read_hints.clear();
     // Offsets may go back below the spare's old batches: they could pass for new ones.
     if std::mem::take(&mut inner.state.borrow_mut().spare_segment).is_some() {
-        super::recycle::discard_spare(&inner.dir)?;
+        super::background::erase_file(inner, &super::recycle::spare_path(&inner.dir));
     }
     let doomed: Vec<i64> = {
         let state = inner.state.borrow();
