@@ -7,9 +7,11 @@ mod support;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use pinlog_engine::{Durability, LogConfig, PartitionLog, ShardStorage};
+use std::rc::Rc;
+
+use pinlog_engine::{Durability, FaultPlan, LogConfig, PartitionLog, ShardStorage};
 use pinlog_protocol::records::{Batches, Compression, ProducerFields, RecordBatch};
-use support::{batch, batch_with, run, test_dir};
+use support::{batch, batch_with, batch_with_value_size, run, test_dir};
 
 fn small_segments() -> LogConfig {
     LogConfig {
@@ -336,4 +338,48 @@ fn index_entries_reach_the_file_only_for_batches_a_sync_made_durable() {
         );
         log.close().await.unwrap();
     });
+}
+
+/// After a clean close the log ends with a producer snapshot and exact indexes: reopening it
+/// reads the tail past its last index entry, not its active segment (which it read whole to
+/// replay producer state from the segment's start, though the snapshot covered all of it).
+#[test]
+fn a_clean_reopen_reads_the_tail_not_the_active_segment() {
+    const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+    const DATA_BYTES: usize = 16 * 1024 * 1024;
+    const VALUE_BYTES: usize = 64 * 1024;
+    let dir = test_dir("reopen-reads");
+    run(async {
+        let plan = Rc::new(FaultPlan::default());
+        let storage = ShardStorage::with_faults(&dir, 0, plan.clone());
+        let config = LogConfig {
+            segment_bytes: SEGMENT_BYTES,
+            retention_eager: false,
+            ..LogConfig::default()
+        };
+        let path = dir.join("t-0");
+        let log = PartitionLog::open(&storage, &path, config.clone())
+            .await
+            .unwrap();
+        for offset in 0..(DATA_BYTES / VALUE_BYTES) as u64 {
+            log.append(
+                &[batch_with_value_size(offset, VALUE_BYTES)],
+                Durability::Written,
+                0,
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(log.segment_count(), 1);
+        log.close().await.unwrap();
+
+        let before = plan.read_bytes();
+        let log = PartitionLog::open(&storage, &path, config).await.unwrap();
+        let read = plan.read_bytes() - before;
+        assert_eq!(log.log_end_offset(), (DATA_BYTES / VALUE_BYTES) as i64);
+        // The scan from the last index entry reads a chunk or two; the segment is 16 MiB.
+        assert!(read <= 4 * 1024 * 1024, "opening read {read} bytes");
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,6 +16,8 @@ pub struct FaultPlan {
     preallocate_max_bytes: Cell<Option<u64>>,
     /// fdatasyncs that went through (for tests of group commit).
     syncs: Cell<u64>,
+    /// Bytes read from the files (for tests of what opening a log reads).
+    read_bytes: Cell<u64>,
 }
 
 impl FaultPlan {
@@ -60,6 +62,15 @@ impl FaultPlan {
             self.space_left_bytes.set(Some(left - len as u64));
         }
         Ok(())
+    }
+
+    /// How many bytes the files under this plan have read.
+    pub fn read_bytes(&self) -> u64 {
+        self.read_bytes.get()
+    }
+
+    pub(super) fn note_read(&self, len: usize) {
+        self.read_bytes.set(self.read_bytes.get() + len as u64);
     }
 
     /// How many fdatasyncs the files under this plan have issued.

@@ -152,6 +152,9 @@ impl SegmentFile {
             .read_at(position, len)
             .await
             .map_err(|e| from_glommio("read", &self.path, e))?;
+        if let Some(faults) = &self.faults {
+            faults.note_read(read.len());
+        }
         Ok(Bytes::copy_from_slice(&read))
     }
 

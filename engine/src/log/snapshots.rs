@@ -108,6 +108,12 @@ pub(crate) async fn rebuild(
             }
         })
         .unwrap_or_default();
+    // A snapshot at the end (every clean close writes one) leaves nothing to replay: reading
+    // the segment that holds it, only to skip its batches, made every open read the whole
+    // active segment (up to segment.bytes per log).
+    if from >= end {
+        return Ok(table);
+    }
     // Replay only the segments that hold batches at or after the snapshot.
     let first = segments
         .iter()
