@@ -174,14 +174,31 @@ fn truncation_removes_the_tail_and_appends_continue() {
                 .unwrap();
         }
         // 455 lies inside the batch 450..459: that whole batch goes.
+        let segments = log.segment_count();
         assert_eq!(log.truncate_to(455).await.unwrap(), 450);
         assert_eq!(log.log_end_offset(), 450);
+        assert!(log.segment_count() < segments);
         assert_eq!(
             log.append(&[batch(450, 5)], Durability::Durable, 0)
                 .await
                 .unwrap()
                 .base_offset,
             450
+        );
+        // The removed segments' files are erased in the background; a close waits for it.
+        let kept = log.segment_count();
+        log.close().await.unwrap();
+        let names: Vec<String> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !names.iter().any(|name| name.ends_with(".deleted")),
+            "{names:?}"
+        );
+        assert_eq!(
+            names.iter().filter(|name| name.ends_with(".log")).count(),
+            kept
         );
         drop(log);
         let log = PartitionLog::open(&storage, &path, small_segments())

@@ -454,7 +454,10 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     for base in &doomed {
         let segment = inner.state.borrow_mut().segments.remove(base);
         drop(segment);
-        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+        // Renamed at once (a segment may be created again at its base below), erased later:
+        // unlinked here, a whole segment would hold the shard while its blocks are freed.
+        super::background::erase_file(inner, &segment_path(&inner.dir, *base, LOG_SUFFIX));
+        for suffix in [INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
             let _ = std::fs::remove_file(segment_path(&inner.dir, *base, suffix));
         }
     }
