@@ -263,14 +263,11 @@ fn truncation_and_reopen_discard_the_spare() {
         drop(log);
         glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
         assert!(spare(&dir).exists(), "a closed log keeps its spare on disk");
-        let spare_bytes = std::fs::metadata(spare(&dir)).unwrap().len();
         let log = PartitionLog::open(&storage, &dir, config()).await.unwrap();
         assert!(!spare(&dir).exists(), "reopening discarded the spare");
         // Not unlinked by the open, whose cost must not grow with the log: renamed, and erased
-        // by the log's background work (which has not run yet: nothing yielded since).
-        let deleted = deleted_files(&dir);
-        assert_eq!(deleted.len(), 1, "{deleted:?}");
-        assert_eq!(std::fs::metadata(&deleted[0]).unwrap().len(), spare_bytes);
+        // by the log's background work on the blocking pool (already under way: no check of
+        // the renamed file here, it may be gone).
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !deleted_files(&dir).is_empty() {
             assert!(
