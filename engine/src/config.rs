@@ -50,6 +50,11 @@ pub struct LogConfig {
     /// writes and fdatasyncs change no metadata. Costs writing young segments twice; off by
     /// default.
     pub prewrite_spare: bool,
+    /// Not a Kafka setting: appended bytes between producer-state snapshots taken between
+    /// rolls (see `log::snapshots`), written once their offset is durable, so that a reopen
+    /// after a crash replays no more than this (Kafka snapshots at rolls only, and replays up
+    /// to a whole segment).
+    pub producer_snapshot_interval_bytes: u64,
 }
 
 impl Default for LogConfig {
@@ -70,6 +75,7 @@ impl Default for LogConfig {
             io_mode: IoMode::Direct,
             retention_eager: true,
             prewrite_spare: false,
+            producer_snapshot_interval_bytes: crate::limits::PRODUCER_SNAPSHOT_INTERVAL_BYTES,
         }
     }
 }

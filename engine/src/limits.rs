@@ -118,5 +118,10 @@ pub const CACHE_BATCH_OVERHEAD_BYTES: usize = 128;
 const _: () = assert!(TIME_INDEX_ENTRIES_MAX >= 2); // one slot is kept for the final entry
 const _: () = assert!(CACHE_BYTES_DEFAULT >= BATCH_BYTES_MAX + CACHE_BATCH_OVERHEAD_BYTES);
 
+/// Appended bytes between two periodic producer-state snapshots (`LogConfig`'s default): what
+/// a reopen after a crash replays at most, besides its unflushed tail. A roll's snapshot
+/// restarts the count.
+pub const PRODUCER_SNAPSHOT_INTERVAL_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Producer-state snapshots kept per log (older ones are deleted when a new one is written).
 pub const SNAPSHOTS_RETAINED: usize = 2;

@@ -383,3 +383,79 @@ fn a_clean_reopen_reads_the_tail_not_the_active_segment() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Between rolls the log takes a producer snapshot every `producer_snapshot_interval_bytes`,
+/// written once its offset is durable: a reopen after a crash (no snapshot at the end)
+/// replays from it, reading the tail of the active segment rather than all of it, and the
+/// producer's retries are still recognised.
+#[test]
+fn a_reopen_after_a_crash_replays_from_the_last_periodic_snapshot() {
+    const VALUE_BYTES: usize = 64 * 1024;
+    const BIG_BATCHES: u64 = 256;
+    let dir = test_dir("reopen-periodic-snapshot");
+    run(async {
+        let plan = Rc::new(FaultPlan::default());
+        let storage = ShardStorage::with_faults(&dir, 0, plan.clone());
+        let config = LogConfig {
+            segment_bytes: 64 * 1024 * 1024,
+            retention_eager: false,
+            producer_snapshot_interval_bytes: 1024 * 1024,
+            ..LogConfig::default()
+        };
+        let path = dir.join("t-0");
+        let log = PartitionLog::open(&storage, &path, config.clone())
+            .await
+            .unwrap();
+        let (mut offset, mut sequence, mut last_producer_base) = (0u64, 0, 0);
+        for i in 0..BIG_BATCHES {
+            let big = batch_with_value_size(offset, VALUE_BYTES);
+            log.append(&[big], Durability::Written, 0).await.unwrap();
+            offset += 1;
+            if i % 16 == 15 {
+                let outcome = log
+                    .append(&[producer_batch(7, sequence)], Durability::Durable, 0)
+                    .await
+                    .unwrap();
+                last_producer_base = outcome.base_offset;
+                sequence += 4;
+                offset += 4;
+            }
+        }
+        let end = log.log_end_offset();
+        assert_eq!(end, offset as i64);
+        assert_eq!(log.segment_count(), 1);
+        // The snapshot of the last sync is written in the background: wait for one past 14 MiB.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !files_with_suffix(&path, "snapshot")
+            .iter()
+            .any(|(name, _)| name[..20].parse::<i64>().unwrap() > end - 40)
+        {
+            assert!(std::time::Instant::now() < deadline, "no periodic snapshot");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        // A crash: no close, so no snapshot at the end.
+        drop(log);
+
+        let before = plan.read_bytes();
+        let log = PartitionLog::open(&storage, &path, config).await.unwrap();
+        let read = plan.read_bytes() - before;
+        assert_eq!(log.log_end_offset(), end);
+        assert!(
+            read <= 4 * 1024 * 1024,
+            "opening read {read} bytes of a 16 MiB segment"
+        );
+        let retry = log
+            .append(&[producer_batch(7, sequence - 4)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert!(retry.duplicate);
+        assert_eq!(retry.base_offset, last_producer_base);
+        let next = log
+            .append(&[producer_batch(7, sequence)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert_eq!((next.base_offset, next.duplicate), (end, false));
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,7 +12,7 @@ use pinlog_protocol::records::layout::{BASE_OFFSET, HEADER_BYTES, MAGIC, PARTITI
 use pinlog_protocol::records::RecordBatch;
 
 use super::flusher::{kick, now_ms};
-use super::state::{AppendMark, Durability, LogState};
+use super::state::{AppendMark, Durability, LogState, PendingSnapshot};
 use super::waiters::WaitError;
 use super::{AppendOutcome, PartitionLog};
 use crate::error::EngineError;
@@ -170,6 +170,17 @@ impl PartitionLog {
         }
         state.next_offset = next;
         state.appended_total += size as u64;
+        state.appended_since_snapshot += size as u64;
+        if state.appended_since_snapshot >= state.config.producer_snapshot_interval_bytes
+            && state.pending_snapshot.is_none()
+        {
+            state.appended_since_snapshot = 0;
+            state.pending_snapshot = Some(PendingSnapshot {
+                next_offset: next,
+                end_total: state.appended_total,
+                encoded: state.producers.encode_snapshot(next),
+            });
+        }
         let data_end = state.appender.data_end();
         state.marks.push_back(AppendMark {
             end_total: state.appended_total,

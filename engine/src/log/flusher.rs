@@ -323,6 +323,16 @@ async fn sync(inner: &Rc<LogInner>) -> Result<(), EngineError> {
         None
     };
     state.advance_durable(target);
+    if let Some(snapshot) = state.take_durable_snapshot() {
+        drop(state);
+        background::push(
+            inner,
+            Job::Snapshot {
+                next_offset: snapshot.next_offset,
+                encoded: snapshot.encoded,
+            },
+        );
+    }
     Ok(())
 }
 

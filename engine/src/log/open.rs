@@ -17,6 +17,7 @@ use bytes::Bytes;
 use glommio::sync::Semaphore;
 
 use super::retention::create_segment;
+use super::snapshots::ReplaySegment;
 use super::state::{LogInner, LogState};
 use super::waiters::Waiters;
 use crate::config::LogConfig;
@@ -111,11 +112,17 @@ pub(crate) async fn open(
         .unwrap_or(first_base)
         .max(first_base)
         .min(next_offset);
-    let files: Vec<_> = segments
+    let replayable: Vec<_> = segments
         .values()
-        .map(|s| (s.base_offset, s.file.clone(), s.readable_len))
+        .map(|s| ReplaySegment {
+            base: s.base_offset,
+            file: s.file.clone(),
+            readable_len: s.readable_len,
+            index: Some(&s.indexes.offset),
+        })
         .collect();
-    let producers = super::snapshots::rebuild(dir, &files, next_offset).await?;
+    let producers = super::snapshots::rebuild(dir, &replayable, next_offset).await?;
+    drop(replayable);
     let state = LogState {
         config,
         segments,
@@ -144,6 +151,8 @@ pub(crate) async fn open(
         spare_segment: None,
         spare_in_making: false,
         spare_prewrite_for: None,
+        appended_since_snapshot: 0,
+        pending_snapshot: None,
         retention_check_total: 0,
         active_index_files: None,
         read_hints: Default::default(),
@@ -523,25 +532,26 @@ pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result
     let tail = read_tail(&file, data_len).await?;
     // Never hold the state borrowed across an await: collect what the rebuild reads first.
     super::snapshots::remove_after(&inner.dir, new_end)?;
-    let files: Vec<(i64, Rc<SegmentFile>, u64)> = {
+    // Without the indexes (they stay in the state, which is not held across an await): the
+    // replay reads whole segments, as truncation is rare.
+    let replayable: Vec<ReplaySegment<'_>> = {
         let state = inner.state.borrow();
         state
             .segments
             .values()
-            .map(|s| {
-                (
-                    s.base_offset,
-                    s.file.clone(),
-                    if s.base_offset == base {
-                        data_len
-                    } else {
-                        s.readable_len
-                    },
-                )
+            .map(|s| ReplaySegment {
+                base: s.base_offset,
+                file: s.file.clone(),
+                readable_len: if s.base_offset == base {
+                    data_len
+                } else {
+                    s.readable_len
+                },
+                index: None,
             })
             .collect()
     };
-    let producers = super::snapshots::rebuild(&inner.dir, &files, new_end).await?;
+    let producers = super::snapshots::rebuild(&inner.dir, &replayable, new_end).await?;
     let mut state = inner.state.borrow_mut();
     // The index files are replaced below: appends through the old handles would be lost.
     state.active_index_files = None;

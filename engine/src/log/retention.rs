@@ -33,6 +33,8 @@ impl PartitionLog {
             // before the new segment.
             let base = state.next_offset;
             let encoded = state.producers.encode_snapshot(base);
+            state.appended_since_snapshot = 0;
+            state.pending_snapshot = None;
             state.ops.push_back(super::state::FlushOp::Close {
                 segment_base: old_base,
             });

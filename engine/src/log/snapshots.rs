@@ -10,11 +10,13 @@ use pinlog_protocol::records::{Batches, RecordBatch};
 
 use super::append::producer_batch;
 use crate::error::EngineError;
+use crate::index::{OffsetIndex, OffsetPosition};
 use crate::io::SegmentFile;
 use crate::limits::{RECOVERY_READ_BYTES, SNAPSHOTS_RETAINED};
 use crate::producer_state::snapshot::SNAPSHOT_BYTES_MAX;
 use crate::producer_state::{AppendedBatch, ProducerStateTable};
 use crate::segment::scan::peek_batch;
+use pinlog_protocol::records::layout::HEADER_BYTES;
 
 const SNAPSHOT_SUFFIX: &str = "snapshot";
 
@@ -69,12 +71,21 @@ fn list(dir: &Path) -> Result<Vec<i64>, EngineError> {
     Ok(offsets)
 }
 
+/// A segment the rebuild may replay: its base offset, file and readable length, and its
+/// offset index when the caller has one to lend (replay then starts near the snapshot's
+/// offset, not at the segment's start).
+pub(crate) struct ReplaySegment<'a> {
+    pub base: i64,
+    pub file: Rc<SegmentFile>,
+    pub readable_len: u64,
+    pub index: Option<&'a OffsetIndex>,
+}
+
 /// The producer state of a log whose batches end at `end`: the newest readable snapshot at or
-/// below `end`, then every batch from its offset on. `segments` are (base offset, file,
-/// readable length) in offset order.
+/// below `end`, then every batch from its offset on. `segments` are in offset order.
 pub(crate) async fn rebuild(
     dir: &Path,
-    segments: &[(i64, Rc<SegmentFile>, u64)],
+    segments: &[ReplaySegment<'_>],
     end: i64,
 ) -> Result<ProducerStateTable, EngineError> {
     // A snapshot beyond the recovered end describes batches the crash lost (a roll's snapshot
@@ -114,24 +125,44 @@ pub(crate) async fn rebuild(
     if from >= end {
         return Ok(table);
     }
-    // Replay only the segments that hold batches at or after the snapshot.
+    // Replay only the segments that hold batches at or after the snapshot; in the first, from
+    // the indexed batch that ends just before it (a snapshot taken between rolls lies inside
+    // the active segment).
     let first = segments
         .iter()
-        .rposition(|(base, _, _)| *base <= from)
+        .rposition(|segment| segment.base <= from)
         .unwrap_or(0);
-    for (_, file, readable_len) in &segments[first..] {
-        replay(file, *readable_len, from, &mut table).await?;
+    for (i, segment) in segments[first..].iter().enumerate() {
+        let hint = segment
+            .index
+            .filter(|_| i == 0 && from > segment.base)
+            .map(|index| index.lookup(from - 1))
+            .filter(|entry| entry.position > 0);
+        replay(segment, hint, from, &mut table).await?;
     }
     Ok(table)
 }
 
+/// Applies the batches of `segment` at or after `from`, reading from `hint` (an index entry: the
+/// batch ending at its offset starts at its position) if the batch there is the one it names,
+/// else from the segment's start: only the last index entry was checked by recovery.
 async fn replay(
-    file: &SegmentFile,
-    readable_len: u64,
+    segment: &ReplaySegment<'_>,
+    hint: Option<OffsetPosition>,
     from: i64,
     table: &mut ProducerStateTable,
 ) -> Result<(), EngineError> {
+    let (file, readable_len) = (&segment.file, segment.readable_len);
     let mut position = 0;
+    if let Some(entry) = hint {
+        let start = u64::from(entry.position);
+        if start < readable_len {
+            let header = file.read_at(start, HEADER_BYTES).await?;
+            if peek_batch(&header).is_some_and(|info| info.last_offset == entry.offset) {
+                position = start;
+            }
+        }
+    }
     while position < readable_len {
         let len = (readable_len - position).min(RECOVERY_READ_BYTES as u64) as usize;
         let mut chunk = file.read_at(position, len).await?;

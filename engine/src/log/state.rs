@@ -145,6 +145,10 @@ pub(crate) struct LogState {
     /// The active segment (by base offset) for which a pre-write was queued: at most one try
     /// per segment, and none queued twice.
     pub spare_prewrite_for: Option<i64>,
+    /// Appended bytes since the last producer snapshot (periodic or a roll's).
+    pub appended_since_snapshot: u64,
+    /// A periodic producer snapshot waiting for its offset to be durable (`log::snapshots`).
+    pub pending_snapshot: Option<PendingSnapshot>,
     /// Eager retention looks again once `appended_total` reaches this (see
     /// `PartitionLog::retain_if_due`).
     pub retention_check_total: u64,
@@ -231,6 +235,13 @@ impl LogState {
         self.data_waiters.release(self.high_watermark - 1);
     }
 
+    /// Takes the pending periodic snapshot once everything it describes is durable.
+    pub fn take_durable_snapshot(&mut self) -> Option<PendingSnapshot> {
+        let durable = self.durable_total;
+        self.pending_snapshot
+            .take_if(|snapshot| snapshot.end_total <= durable)
+    }
+
     pub fn advance_durable(&mut self, durable_total: u64) {
         self.durable_total = self.durable_total.max(durable_total);
         self.durable_waiters.release(self.durable_total);
@@ -262,4 +273,14 @@ impl LogState {
             self.dirty_files.push(file.clone());
         }
     }
+}
+
+/// A producer snapshot taken under the append permit (so it matches `next_offset` exactly),
+/// to be written once the appends before it, up to `end_total`, are durable: written earlier,
+/// a power loss could leave it beyond the recovered end, where it is of no use.
+#[derive(Debug)]
+pub struct PendingSnapshot {
+    pub next_offset: i64,
+    pub end_total: u64,
+    pub encoded: Vec<u8>,
 }
