@@ -459,3 +459,67 @@ fn a_reopen_after_a_crash_replays_from_the_last_periodic_snapshot() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A periodic producer snapshot taken before a truncation describes batches the truncation
+/// removes. Truncation flushes first (the snapshot is written, then removed with the others
+/// beyond the cut) and drops one still pending: never written afterwards, when the log is
+/// durable past its byte count again, where the rebuild after a crash would take the removed
+/// batches for producer state and answer a new batch of theirs as a duplicate.
+#[test]
+fn a_truncation_drops_the_periodic_snapshot_it_makes_stale() {
+    const VALUE_BYTES: usize = 64 * 1024;
+    let dir = test_dir("truncate-periodic-snapshot");
+    run(async {
+        let storage = ShardStorage::new(&dir, 0);
+        let config = LogConfig {
+            segment_bytes: 64 * 1024 * 1024,
+            retention_eager: false,
+            producer_snapshot_interval_bytes: 1024 * 1024,
+            ..LogConfig::default()
+        };
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), config.clone())
+            .await
+            .unwrap();
+        let big = |offset: u64| batch_with_value_size(offset, VALUE_BYTES);
+        for offset in 0..10 {
+            log.append(&[big(offset)], Durability::Written, 0)
+                .await
+                .unwrap();
+        }
+        let producer = log
+            .append(&[producer_batch(9, 0)], Durability::Written, 0)
+            .await
+            .unwrap();
+        assert_eq!(producer.base_offset, 10);
+        // Past 1 MiB appended: a periodic snapshot (with producer 9 in it) waits for a sync.
+        for offset in 14..23 {
+            log.append(&[big(offset)], Durability::Written, 0)
+                .await
+                .unwrap();
+        }
+        assert_eq!(log.truncate_to(10).await.unwrap(), 10);
+        // Durable again past the snapshot's byte count, and past its offset.
+        for offset in 10..22 {
+            log.append(&[big(offset)], Durability::Durable, 0)
+                .await
+                .unwrap();
+        }
+        let end = log.log_end_offset();
+        // A cut at the end removes nothing; it waits for the log's background work (the
+        // snapshot writes) first.
+        assert_eq!(log.truncate_to(end).await.unwrap(), end);
+        // A crash: no snapshot at the end, so the rebuild starts from the newest one below.
+        drop(log);
+        let log = PartitionLog::open(&storage, &dir.join("t-0"), config)
+            .await
+            .unwrap();
+        assert_eq!(log.log_end_offset(), end);
+        let again = log
+            .append(&[producer_batch(9, 0)], Durability::Durable, 0)
+            .await
+            .unwrap();
+        assert_eq!((again.base_offset, again.duplicate), (end, false));
+        log.close().await.unwrap();
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -446,6 +446,15 @@ async fn read_tail(file: &SegmentFile, data_end: u64) -> Result<Vec<u8>, EngineE
 pub(crate) async fn truncate_locked(inner: &Rc<LogInner>, offset: i64) -> Result<i64, EngineError> {
     // Positions past the cut will hold other batches.
     inner.state.borrow_mut().read_hints.clear();
+    // A periodic snapshot not yet written describes batches the cut may remove; written once
+    // the log is durable past its byte count again, it would bring them back as producer
+    // state. The flush before the cut writes it (and the cut removes it with the other
+    // snapshots beyond), so none should be pending here: dropped all the same.
+    {
+        let mut state = inner.state.borrow_mut();
+        state.pending_snapshot = None;
+        state.appended_since_snapshot = 0;
+    }
     // Offsets may go back below the spare's old batches: they could pass for new ones.
     if std::mem::take(&mut inner.state.borrow_mut().spare_segment).is_some() {
         super::background::erase_file(inner, &super::recycle::spare_path(&inner.dir));
