@@ -241,18 +241,21 @@ pub(crate) fn set_aside_at_open(dir: &Path) -> Result<Vec<PathBuf>, EngineError>
     Ok(deleted)
 }
 
-/// Tells apart the deleted names given to the same file (a spare discarded twice in one
-/// millisecond, say); a later run's names differ by their time.
+/// Tells apart the deleted names given to the same file or directory within a millisecond (a
+/// spare discarded twice, a topic deleted, created and deleted again).
 static DELETED_NAMES: AtomicU64 = AtomicU64::new(0);
+
+/// `<ms>.<n>`: what makes a deleted file's or log directory's name unique; a later run's
+/// names differ by their time.
+pub(super) fn unique_stamp() -> String {
+    let sequence = DELETED_NAMES.fetch_add(1, Ordering::Relaxed);
+    format!("{}.{sequence}", super::flusher::now_ms())
+}
 
 /// `path` renamed for erasing, unique among the deleted files of its directory.
 fn unique_deleted_path(path: &Path) -> PathBuf {
-    let sequence = DELETED_NAMES.fetch_add(1, Ordering::Relaxed);
     let mut deleted = path.to_path_buf().into_os_string();
-    deleted.push(format!(
-        ".{}.{sequence}.{DELETED_SUFFIX}",
-        super::flusher::now_ms()
-    ));
+    deleted.push(format!(".{}.{DELETED_SUFFIX}", unique_stamp()));
     PathBuf::from(deleted)
 }
 

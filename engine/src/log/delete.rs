@@ -10,10 +10,8 @@
 //! such directories at its next start.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::background::erase_chunk;
-use super::flusher::now_ms;
+use super::background::{erase_chunk, unique_stamp};
 use super::PartitionLog;
 use crate::error::EngineError;
 use crate::io::blocking;
@@ -22,10 +20,6 @@ use crate::io::data_dir::sync_dir;
 /// The end of a deleted log directory's name (Kafka's `DeleteDirSuffix`). Live log
 /// directories end with their partition number, so they never end with this.
 pub const DELETED_LOG_DIR_SUFFIX: &str = "-delete";
-
-/// Tells deleted directories of one process apart when the same log is deleted twice in a
-/// millisecond (a topic deleted, created and deleted again).
-static DELETIONS: AtomicU64 = AtomicU64::new(0);
 
 /// Whether a directory name is that of a deleted log awaiting its erasure.
 pub fn is_deleted_log_dir(name: &str) -> bool {
@@ -36,8 +30,7 @@ pub fn is_deleted_log_dir(name: &str) -> bool {
 /// [`is_deleted_log_dir`].
 pub fn deleted_log_dir(dir: &Path) -> PathBuf {
     let mut name = dir.file_name().unwrap_or_default().to_os_string();
-    let sequence = DELETIONS.fetch_add(1, Ordering::Relaxed);
-    name.push(format!(".{}.{sequence}{DELETED_LOG_DIR_SUFFIX}", now_ms()));
+    name.push(format!(".{}{DELETED_LOG_DIR_SUFFIX}", unique_stamp()));
     dir.with_file_name(name)
 }
 
